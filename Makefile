@@ -1,0 +1,35 @@
+# The README's two commands: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+INSTANCE ?= instance
+
+.PHONY: demo serve test lint fmt bench clean
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(BIN)/.installed  ## install, load the demo data and serve http://127.0.0.1:5000
+	$(BIN)/sociale-kaart --instance $(INSTANCE) demo
+
+serve: $(BIN)/.installed  ## serve an existing instance
+	$(BIN)/sociale-kaart --instance $(INSTANCE) serve
+
+test: $(BIN)/.installed  ## the whole test suite
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+fmt: $(BIN)/.installed
+	$(BIN)/ruff check --fix .
+
+bench: $(BIN)/.installed  ## relevance and speed figures
+	$(BIN)/python benchmarks/relevance.py
+	$(BIN)/python benchmarks/speed.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

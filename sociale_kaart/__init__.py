@@ -1,0 +1,63 @@
+"""Sociale Kaart: a digital social map for Dutch municipalities."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import STATIC_DIR, TEMPLATES_DIR, Settings, ensure_secret_key, load_settings
+from .db import Database
+
+__version__ = "0.1.0"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the web application. The steps run in this order because each needs the one
+    before: settings, then the database, then search (which follows database commits), then
+    the views that use both."""
+    settings = settings or load_settings()
+    app = Flask(__name__, template_folder=str(TEMPLATES_DIR), static_folder=str(STATIC_DIR))
+    _configure(app, settings)
+    _init_database(app, settings)
+    _init_search(app, settings)
+    _register_views(app)
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        SECRET_KEY=ensure_secret_key(settings),
+        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+    )
+    app.config.update(settings.flask)
+    app.extensions["sociale_kaart.settings"] = settings
+
+
+def _init_database(app: Flask, settings: Settings) -> None:
+    db = Database(settings.database_url)
+    if not db.is_initialised():
+        db.upgrade()
+        from .services.taxonomy import ensure_taxonomies
+
+        with db.session() as session:
+            ensure_taxonomies(session)
+    app.extensions["sociale_kaart.db"] = db
+
+
+def _init_search(app: Flask, settings: Settings) -> None:
+    from .search import SearchService
+
+    search = SearchService(settings, app.extensions["sociale_kaart.db"])
+    search.ensure_index()
+    app.extensions["sociale_kaart.search"] = search
+
+
+def _register_views(app: Flask) -> None:
+    from .web import api, errors, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+    public.register_template_helpers(app)

@@ -1,0 +1,187 @@
+"""The ``sociale-kaart`` command: set up an instance, import data, keep the index, serve.
+
+Every command takes ``--instance DIR`` (or ``SOCIALE_KAART_INSTANCE``; default ``./instance``).
+Exit status of ``import``: 0 everything imported, 1 some records rejected (the valid ones are
+in), 2 the input could not be used at all (nothing changed).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .config import DATA_DIR, Settings, load_settings
+from .db import Database
+
+DEMO_DIR = DATA_DIR / "demo"
+
+
+class Context:
+    def __init__(self, instance: str | None) -> None:
+        self.instance = instance
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.instance)
+        return self._settings
+
+    def database(self) -> Database:
+        return Database(self.settings.database_url)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--instance", type=click.Path(file_okay=False), envvar="SOCIALE_KAART_INSTANCE",
+              help="Folder for the database and the search index (default ./instance).")
+@click.version_option(package_name="sociale-kaart")
+@click.pass_context
+def main(ctx: click.Context, instance: str | None) -> None:
+    """Sociale Kaart: a digital social map for Dutch municipalities."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(instance)
+
+
+def _init(settings: Settings) -> Database:
+    from .services.taxonomy import ensure_taxonomies
+
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    db.upgrade()
+    with db.session() as session:
+        ensure_taxonomies(session)
+    return db
+
+
+@main.command()
+@pass_context
+def init(ctx: Context) -> None:
+    """Create the instance folder and create or upgrade the database schema."""
+    db = _init(ctx.settings)
+    click.echo(f"Database klaar ({db.current_revision()}) in {ctx.settings.instance_path}")
+    db.dispose()
+
+
+def _progress(records):
+    if not sys.stderr.isatty():
+        return records
+    from tqdm import tqdm
+
+    return tqdm(records, desc="importeren", unit="dienst", file=sys.stderr)
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["hsds-json", "hsds-csv"]),
+              help="Input format; by default detected from content and name.")
+@click.option("--dry-run", is_flag=True, help="Check and report, but store nothing.")
+@click.option("--strict", is_flag=True, help="Store nothing when any record is invalid.")
+@pass_context
+def import_(ctx: Context, paths: tuple[Path, ...], fmt: str | None, dry_run: bool,
+            strict: bool) -> None:
+    """Import HSDS JSON (array, object, page, JSON Lines) or an HSDS CSV package (folder or
+    zip). Records are upserted by id; a re-import changes nothing."""
+    from importers.base import UnusableInput
+
+    from .geo.geocode import Geocoder
+    from .search import SearchService
+    from .services.imports import read_sources, write_records
+
+    settings = ctx.settings
+    try:
+        records, errors = read_sources(list(paths), fmt)
+    except UnusableInput as error:
+        click.echo(f"Fout: {error}", err=True)
+        click.echo("Niets geïmporteerd; de database is niet veranderd.", err=True)
+        sys.exit(2)
+    db = _init(settings)
+    search = SearchService(settings, db)
+    geocoder = Geocoder(online=settings.geocoder == "nominatim",
+                        user_agent=settings.nominatim_user_agent)
+    report = write_records(db, records, errors, dry_run=dry_run, strict=strict,
+                           geocoder=geocoder, progress=_progress)
+    for warning in report.warnings:
+        click.echo(f"Waarschuwing: {warning}", err=True)
+    for error in report.rejected:
+        click.echo(f"Afgewezen: {error}", err=True)
+    if strict and report.rejected:
+        click.echo("--strict: er is niets opgeslagen omdat er afgewezen records zijn.", err=True)
+    click.echo(report.summary())
+    db.dispose()
+    _ = search
+    sys.exit(report.exit_code)
+
+
+@main.group()
+def index() -> None:
+    """Maintain the search index."""
+
+
+@index.command("rebuild")
+@pass_context
+def index_rebuild(ctx: Context) -> None:
+    """Build a fresh index from the database beside the live one and swap it in."""
+    from .search import SearchService
+
+    db = _init(ctx.settings)
+    search = SearchService(ctx.settings, db, follow_commits=False)
+    count = search.rebuild()
+    click.echo(f"Zoekindex opnieuw opgebouwd: {count} diensten.")
+    db.dispose()
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    from waitress import serve as waitress_serve
+
+    from . import create_app
+
+    app = create_app(settings)
+    click.echo(f"{settings.site_name} draait op http://{host}:{port}/ (stoppen: Ctrl+C)")
+    waitress_serve(app, host=host, port=port, threads=8, ident="sociale-kaart")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@pass_context
+def serve(ctx: Context, host: str, port: int) -> None:
+    """Serve the site with the production WSGI server waitress."""
+    _init(ctx.settings).dispose()
+    _serve(ctx.settings, host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--no-serve", is_flag=True, help="Prepare the demo instance but do not serve.")
+@pass_context
+def demo(ctx: Context, host: str, port: int, no_serve: bool) -> None:
+    """Set up the instance, import the bundled demo data if it is empty, and serve."""
+    from sqlalchemy import func, select
+
+    from .models import Service
+    from .search import SearchService
+    from .services.imports import import_paths
+
+    settings = ctx.settings
+    db = _init(settings)
+    with db.session() as session:
+        empty = session.scalar(select(func.count()).select_from(Service)) == 0
+    if empty:
+        search = SearchService(settings, db)
+        report = import_paths(db, [DEMO_DIR / "services.json"], progress=_progress)
+        click.echo(f"Demodata geïmporteerd: {report.summary()}")
+        _ = search
+    db.dispose()
+    if not no_serve:
+        _serve(settings, host, port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

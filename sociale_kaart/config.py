@@ -1,0 +1,130 @@
+"""Settings, with their defaults and the environment variables that override them.
+
+Everything a running installation writes lives in one *instance folder*: the SQLite database,
+the Whoosh index and the generated secret key. The folder comes from ``--instance DIR`` on the
+command line, else ``SOCIALE_KAART_INSTANCE``, else ``./instance``. Each setting below says what
+it does; ``tests/test_docs.py`` checks that every one is documented in ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+
+ENV_PREFIX = "SOCIALE_KAART_"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(ENV_PREFIX + name)
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "ja"}
+
+
+@dataclass
+class Settings:
+    """The settings of one installation.
+
+    Build it with :func:`load_settings`; tests pass overrides as keyword arguments.
+    """
+
+    #: Folder for everything the installation writes (database, index, secret key).
+    instance_path: Path
+    #: SQLAlchemy URL of the database. Default: SQLite file ``sociale-kaart.db`` in the instance
+    #: folder. ``SOCIALE_KAART_DATABASE_URL`` overrides it (e.g. ``postgresql+psycopg://...``).
+    database_url: str = ""
+    #: Search backend; only ``whoosh`` exists today (``SOCIALE_KAART_SEARCH_BACKEND``).
+    search_backend: str = "whoosh"
+    #: Folder of the Whoosh index. Default: ``index`` in the instance folder.
+    index_path: Path | None = None
+    #: Secret for signing cookies. Default: a random key kept in ``secret_key`` in the instance
+    #: folder, made on first start (``SOCIALE_KAART_SECRET_KEY``). Never commit one.
+    secret_key: str = ""
+    #: Geocoder for locations without coordinates: ``offline`` (the shipped PC4/place gazetteer,
+    #: the default) or ``nominatim`` (geopy's online Nominatim, then the gazetteer as fallback).
+    geocoder: str = "offline"
+    #: User agent sent to Nominatim when ``geocoder = nominatim``.
+    nominatim_user_agent: str = "sociale-kaart"
+    #: The date the search treats as today (``YYYY-MM-DD``); empty means the real date. Used to
+    #: hide courses whose last session has passed. Benchmarks pin it to the data's reference date.
+    today: date | None = None
+    #: Name of the site shown in the header.
+    site_name: str = "Sociale Kaart"
+    #: Who runs this installation, shown on the home and about pages.
+    operator: str = "uw gemeente"
+    #: Extra thesaurus folder whose ``*.txt`` files are loaded after the shipped thesaurus.
+    thesaurus_path: Path | None = None
+    #: Default radius in km for a search near a place when no ``km`` is given.
+    default_radius_km: float = 10.0
+    #: Extra Flask settings (tests use ``TESTING``).
+    flask: dict = field(default_factory=dict)
+
+    @property
+    def database_path(self) -> Path:
+        return self.instance_path / "sociale-kaart.db"
+
+    @property
+    def resolved_index_path(self) -> Path:
+        return self.index_path or (self.instance_path / "index")
+
+    def today_or_now(self) -> date:
+        return self.today or date.today()
+
+
+def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Settings:
+    """Read settings from the environment; explicit arguments win over the environment."""
+    instance_path = Path(instance or _env("INSTANCE", "instance")).resolve()
+    settings = Settings(instance_path=instance_path)
+    settings.database_url = _env("DATABASE_URL", "") or ""
+    settings.search_backend = _env("SEARCH_BACKEND", "whoosh") or "whoosh"
+    index = _env("INDEX_PATH")
+    settings.index_path = Path(index).resolve() if index else None
+    settings.secret_key = _env("SECRET_KEY", "") or ""
+    settings.geocoder = _env("GEOCODER", "offline") or "offline"
+    settings.nominatim_user_agent = _env("NOMINATIM_USER_AGENT", "sociale-kaart") or ""
+    today = _env("TODAY")
+    settings.today = date.fromisoformat(today) if today else None
+    settings.site_name = _env("SITE_NAME", settings.site_name) or settings.site_name
+    settings.operator = _env("OPERATOR", settings.operator) or settings.operator
+    thesaurus = _env("THESAURUS_PATH")
+    settings.thesaurus_path = Path(thesaurus).resolve() if thesaurus else None
+    radius = _env("DEFAULT_RADIUS_KM")
+    if radius:
+        settings.default_radius_km = float(radius)
+    for key, value in overrides.items():
+        if not hasattr(settings, key):
+            raise TypeError(f"unknown setting {key!r}")
+        setattr(settings, key, value)
+    if not settings.database_url:
+        settings.database_url = f"sqlite:///{settings.database_path}"
+    if settings.geocoder not in {"offline", "nominatim"}:
+        raise ValueError(f"SOCIALE_KAART_GEOCODER must be offline or nominatim, not {settings.geocoder!r}")
+    return settings
+
+
+def ensure_secret_key(settings: Settings) -> str:
+    """Return the secret key, creating a random one in the instance folder on first use."""
+    if settings.secret_key:
+        return settings.secret_key
+    key_file = settings.instance_path / "secret_key"
+    if key_file.exists():
+        settings.secret_key = key_file.read_text().strip()
+    else:
+        settings.instance_path.mkdir(parents=True, exist_ok=True)
+        settings.secret_key = secrets.token_hex(32)
+        key_file.write_text(settings.secret_key)
+        key_file.chmod(0o600)
+    return settings.secret_key

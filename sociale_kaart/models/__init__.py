@@ -1,0 +1,33 @@
+"""SQLAlchemy models, named after the HSDS 3 objects they hold."""
+
+from .base import Base, utcnow
+from .contact import Contact, Phone, Url
+from .location import Accessibility, Address, Location, ServiceAtLocation
+from .metadata import Metadata
+from .organization import Organization, OrganizationIdentifier
+from .schedule import Schedule
+from .service import CostOption, Language, Service, ServiceArea
+from .taxonomy import Attribute, Taxonomy, TaxonomyTerm
+
+__all__ = [
+    "Accessibility",
+    "Address",
+    "Attribute",
+    "Base",
+    "Contact",
+    "CostOption",
+    "Language",
+    "Location",
+    "Metadata",
+    "Organization",
+    "OrganizationIdentifier",
+    "Phone",
+    "Schedule",
+    "Service",
+    "ServiceArea",
+    "ServiceAtLocation",
+    "Taxonomy",
+    "TaxonomyTerm",
+    "Url",
+    "utcnow",
+]

@@ -1,0 +1,24 @@
+"""Error pages in plain Dutch, and JSON errors for the API."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(404)
+    def not_found(_error):
+        if request.path.startswith("/api/"):
+            return jsonify({"error": {"param": "path", "message": "niet gevonden"}}), 404
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(500)
+    def server_error(error):
+        log.error("server error on %s: %s", request.path, error)
+        if request.path.startswith("/api/"):
+            return jsonify({"error": {"param": None, "message": "interne fout"}}), 500
+        return render_template("errors/500.html"), 500

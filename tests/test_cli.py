@@ -1,0 +1,217 @@
+"""The ``sociale-kaart`` command, end to end, through its public interface."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sociale_kaart.cli import main
+
+from .conftest import SAMPLE_CSV, SAMPLE_JSON
+
+
+def run(runner, instance: Path, *args: str):
+    return runner.invoke(main, ["--instance", str(instance), *args], catch_exceptions=False)
+
+
+def db_digest(instance: Path) -> str:
+    """A digest of the database's content (independent of WAL checkpoints)."""
+    connection = sqlite3.connect(instance / "sociale-kaart.db")
+    try:
+        dump = "\n".join(connection.iterdump())
+    finally:
+        connection.close()
+    return hashlib.sha256(dump.encode()).hexdigest()
+
+
+def table_rows(instance: Path, query: str) -> list[tuple]:
+    connection = sqlite3.connect(instance / "sociale-kaart.db")
+    try:
+        return sorted(connection.execute(query).fetchall(), key=repr)
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("command", [[], ["init"], ["import"], ["index"], ["index", "rebuild"],
+                                     ["serve"], ["demo"]])
+def test_every_command_has_help(runner, command):
+    result = runner.invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+    assert len(result.output.splitlines()) > 3
+
+
+def test_init_creates_the_instance(runner, instance):
+    result = run(runner, instance, "init")
+    assert result.exit_code == 0, result.output
+    assert (instance / "sociale-kaart.db").exists()
+    assert table_rows(instance, "select count(*) from taxonomy_term")[0][0] >= 40
+    again = run(runner, instance, "init")  # an upgrade of an up-to-date schema is a no-op
+    assert again.exit_code == 0
+
+
+def test_import_sample_json_then_reimport_is_unchanged(runner, instance):
+    first = run(runner, instance, "import", str(SAMPLE_JSON))
+    assert first.exit_code == 0, first.output
+    assert "150 nieuw" in first.output
+    digest = db_digest(instance)
+    second = run(runner, instance, "import", str(SAMPLE_JSON))
+    assert second.exit_code == 0
+    assert "0 nieuw, 0 bijgewerkt, 150 ongewijzigd, 0 afgewezen" in second.output
+    assert db_digest(instance) == digest
+
+
+COMPARE = {
+    "services": "select id, organization_id, name, description, status, minimum_age, "
+                "maximum_age, application_process from service",
+    "locations": "select id, name, latitude, longitude, kern, municipality from location",
+    "addresses": "select id, location_id, address_1, city, postal_code from address",
+    "phones": "select id, organization_id, service_id, location_id, number from phone",
+    "schedules": "select id, service_id, freq, byday, opens_at, closes_at, dtstart, until, "
+                 "places, session_count from schedule",
+    "terms": "select a.link_id, a.link_type, t.code from attribute a join taxonomy_term t "
+             "on t.id = a.taxonomy_term_id",
+    "areas": "select id, service_id, name, municipality from service_area",
+}
+
+
+def test_csv_package_gives_the_same_data_as_json(runner, tmp_path):
+    from_json, from_csv = tmp_path / "a", tmp_path / "b"
+    assert run(runner, from_json, "import", str(SAMPLE_JSON)).exit_code == 0
+    result = run(runner, from_csv, "import", str(SAMPLE_CSV))
+    assert result.exit_code == 0, result.output
+    for name, query in COMPARE.items():
+        assert table_rows(from_json, query) == table_rows(from_csv, query), name
+    assert len(table_rows(from_csv, COMPARE["services"])) == 150
+
+
+def _sample_records() -> list[dict]:
+    return json.loads(SAMPLE_JSON.read_text(encoding="utf-8"))
+
+
+def test_one_invalid_record_exits_1_and_names_it(runner, instance, tmp_path):
+    records = _sample_records()[:5]
+    bad_id = records[2]["id"]
+    records[2]["status"] = "open"
+    path = tmp_path / "some.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    result = run(runner, instance, "import", str(path))
+    assert result.exit_code == 1
+    assert bad_id in result.output
+    assert "status" in result.output
+    assert "4 nieuw" in result.output
+    names = {row[0] for row in table_rows(instance, "select id from service")}
+    assert bad_id not in names and len(names) == 4
+
+
+def test_strict_stores_nothing_when_one_record_is_invalid(runner, instance, tmp_path):
+    run(runner, instance, "init")
+    digest = db_digest(instance)
+    records = _sample_records()[:5]
+    del records[1]["name"]
+    path = tmp_path / "some.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    result = run(runner, instance, "import", "--strict", str(path))
+    assert result.exit_code == 1
+    assert db_digest(instance) == digest
+
+
+def test_dry_run_stores_nothing(runner, instance):
+    run(runner, instance, "init")
+    digest = db_digest(instance)
+    result = run(runner, instance, "import", "--dry-run", str(SAMPLE_JSON))
+    assert result.exit_code == 0
+    assert "150 nieuw" in result.output and "niets opgeslagen" in result.output
+    assert db_digest(instance) == digest
+
+
+@pytest.mark.parametrize("content", [
+    b'[{"id": "c13c8baa-b5f5-44cf-a15a-041df09b46d8", "name": "Afgebro',  # truncated
+    b"this is not json at all",
+    b"",
+    "[{\"name\": \"caf\xe9\"}]".encode("latin-1"),  # not UTF-8
+])
+def test_unusable_input_exits_2_and_changes_nothing(runner, instance, tmp_path, content):
+    assert run(runner, instance, "import", str(SAMPLE_JSON)).exit_code == 0
+    before = (instance / "sociale-kaart.db").read_bytes()
+    digest = db_digest(instance)
+    path = tmp_path / "broken.json"
+    path.write_bytes(content)
+    result = run(runner, instance, "import", str(path))
+    assert result.exit_code == 2
+    assert "Niets geïmporteerd" in result.output
+    assert (instance / "sociale-kaart.db").read_bytes() == before
+    assert db_digest(instance) == digest
+
+
+def test_missing_file_exits_2(runner, instance, tmp_path):
+    result = run(runner, instance, "import", str(tmp_path / "nope.json"))
+    assert result.exit_code == 2
+
+
+def test_index_rebuild_keeps_search_working(runner, instance, settings):
+    assert run(runner, instance, "import", str(SAMPLE_JSON)).exit_code == 0
+    result = run(runner, instance, "index", "rebuild")
+    assert result.exit_code == 0, result.output
+    assert "150 diensten" in result.output
+    assert (instance / "index").is_symlink()
+
+
+def _big_input(tmp_path: Path, copies: int) -> Path:
+    """Many distinct services (new ids everywhere) so an import takes a few seconds."""
+    import uuid
+
+    base = _sample_records()
+    text = json.dumps(base)
+    ids = set()
+    for record in base:
+        for match in __import__("re").findall(r'"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-'
+                                                r'[0-9a-f]{4}-[0-9a-f]{12})"', json.dumps(record)):
+            ids.add(match)
+    out = []
+    for n in range(copies):
+        copy = text
+        for old in ids:
+            copy = copy.replace(old, str(uuid.uuid5(uuid.NAMESPACE_URL, f"{n}:{old}")))
+        out.extend(json.loads(copy))
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(out), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_kill_during_import_leaves_the_database_as_it_was(tmp_path):
+    instance = tmp_path / "instance"
+    env = {**os.environ, "SOCIALE_KAART_INSTANCE": str(instance)}
+    cli = [sys.executable, "-m", "sociale_kaart.cli"]
+    subprocess.run([*cli, "import", str(SAMPLE_JSON)], env=env, check=True,
+                   capture_output=True)
+    before = db_digest(instance)
+    big = _big_input(tmp_path, 12)
+    outcomes = set()
+    for delay in (2.0, 3.5, 5.0):
+        process = subprocess.Popen([*cli, "import", str(big)], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        finished = process.poll() is not None
+        if not finished:
+            process.send_signal(signal.SIGKILL)
+        process.wait()
+        count = table_rows(instance, "select count(*) from service")[0][0]
+        # Never half-imported: either nothing of the big file or all of it.
+        assert count in (150, 150 + 150 * 12)
+        outcomes.add(count)
+        if count == 150:
+            assert db_digest(instance) == before
+        if finished:
+            break
+    assert 150 in outcomes, "the import finished before it could be killed; make it bigger"
