@@ -143,8 +143,9 @@ class HsdsCsvImporter(Importer):
     def read(self, path: Path) -> Iterator[ReadResult]:
         with _open_package(path) as package:
             tables = _load_tables(package)
-        feed = self.feed or (path.parent.name if path.is_file() and path.suffix != ".zip"
-                             else path.stem)
+        feed = self.feed or (
+            path.parent.name if path.is_file() and path.suffix != ".zip" else path.stem
+        )
         joined = _Join(tables)
         services = [
             RawService(joined.assemble("service", row), row[ORIGIN_KEY])
@@ -200,8 +201,11 @@ class _FolderPackage(_Package):
         path = self.root / name
         if not path.is_file():
             folder = path.parent
-            matches = [p for p in folder.iterdir() if p.name.lower() == path.name.lower()] \
-                if folder.is_dir() else []
+            matches = (
+                [p for p in folder.iterdir() if p.name.lower() == path.name.lower()]
+                if folder.is_dir()
+                else []
+            )
             if not matches or not matches[0].is_file():
                 return None
             path = matches[0]
@@ -330,6 +334,8 @@ def _load_tables(package: _Package) -> _Tables:
                 raise UnusableInput(package.label, f"no {file} in the package")
             continue
         rows = _parse_csv(data, where)
+        if kind == "service" and not data.strip():
+            raise UnusableInput(where, "is empty (not even a header row)")
         tables.rows[kind] = rows
         tables.index[kind] = _index_rows(kind, rows, tables, where)
     return tables
@@ -386,14 +392,23 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 def _row(header: list[str], cells: list[str], origin: Origin) -> Row:
-    row: Row = {name: cell for name, cell in zip(header, cells) if name}
+    # Names starting with "_" are ours (origin, issues), never HSDS columns.
+    row: Row = {
+        name: cell
+        for name, cell in zip(header, cells, strict=False)
+        if name and not name.startswith("_")
+    }
     row[ORIGIN_KEY] = origin
     if len(cells) > len(header):
-        extra = [c for c in cells[len(header):] if c.strip()]
+        extra = [c for c in cells[len(header) :] if c.strip()]
         if extra:
-            row[ISSUES_KEY] = [Issue(
-                "", f"row has {len(cells)} fields but the header has {len(header)} "
-                "(an unquoted comma?)")]
+            row[ISSUES_KEY] = [
+                Issue(
+                    "",
+                    f"row has {len(cells)} fields but the header has {len(header)} "
+                    "(an unquoted comma?)",
+                )
+            ]
     return row
 
 
@@ -409,11 +424,17 @@ def _index_rows(kind: str, rows: list[Row], tables: _Tables, where: str) -> dict
             index[key] = row
         elif kind != "service":  # duplicate services are rejected by validate_services
             row["_skip"] = True
-            tables.errors.append(RecordError(
-                where, f"duplicate {kind} id; first at line {first[ORIGIN_KEY].line}; "
-                "this row is ignored", record_id=row["id"].strip(),
-                line=row[ORIGIN_KEY].line, field="id", record_type=kind,
-            ))
+            tables.errors.append(
+                RecordError(
+                    where,
+                    f"duplicate {kind} id; first at line {first[ORIGIN_KEY].line}; "
+                    "this row is ignored",
+                    record_id=row["id"].strip(),
+                    line=row[ORIGIN_KEY].line,
+                    field="id",
+                    record_type=kind,
+                )
+            )
     return index
 
 
@@ -456,8 +477,9 @@ class _Join:
         entity = ENTITY_NAMES.get(entity_text.lower().replace(" ", "_"))
         if not entity or list_key not in KINDS[entity].lists:
             reason = f"{entity_column} '{entity_text}' is not a table that can have {list_key}"
-            self._orphan(kind, row, entity_column, reason if entity_text else
-                         f"{entity_column} is empty")
+            self._orphan(
+                kind, row, entity_column, reason if entity_text else f"{entity_column} is empty"
+            )
             return
         if not value:
             self._orphan(kind, row, id_column, f"{id_column} is empty")
@@ -475,10 +497,16 @@ class _Join:
 
     def _orphan(self, kind: str, row: Row, column: str, reason: str) -> None:
         origin: Origin = row[ORIGIN_KEY]
-        self.errors.append(RecordError(
-            origin.source, reason, record_id=(row.get("id") or "").strip() or None,
-            line=origin.line, field=column, record_type=kind,
-        ))
+        self.errors.append(
+            RecordError(
+                origin.source,
+                reason,
+                record_id=(row.get("id") or "").strip() or None,
+                line=origin.line,
+                field=column,
+                record_type=kind,
+            )
+        )
 
     def assemble(self, kind: str, row: Row) -> Row:
         """The raw nested object for ``row``: its child rows and embedded objects added."""

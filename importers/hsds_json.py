@@ -127,7 +127,7 @@ class _LineIndex:
     """Character offset → 1-based line number."""
 
     def __init__(self, text: str) -> None:
-        self.newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+        self.newlines = [match.start() for match in re.finditer("\n", text)]
 
     def line(self, offset: int | None) -> int | None:
         return None if offset is None else bisect.bisect_left(self.newlines, offset) + 1
@@ -142,7 +142,8 @@ def _expand(source: str, value: Any, offsets: Any, lines: _LineIndex) -> list[Ra
 
     def wrap(items: list[Any]) -> list[RawService]:
         found = starts if starts is not None and len(starts) == len(items) else [None] * len(items)
-        return [RawService(item, Origin(source, lines.line(at))) for item, at in zip(items, found)]
+        pairs = zip(items, found, strict=True)
+        return [RawService(item, Origin(source, lines.line(at))) for item, at in pairs]
 
     if isinstance(value, list):
         _require_services(source, value, "a list")
@@ -213,8 +214,9 @@ def _looks_like_service(value: Any) -> bool:
 
 def _require_services(source: str, items: list[Any], container: str) -> None:
     """A non-empty list in which nothing looks like a service is the wrong kind of file."""
-    if not items or any(_looks_like_service(i) or isinstance(i, dict) and "service" in i
-                        for i in items):
+    if not items or any(
+        _looks_like_service(i) or isinstance(i, dict) and "service" in i for i in items
+    ):
         return
     if all(isinstance(i, dict) for i in items):
         raise UnusableInput(
@@ -235,8 +237,14 @@ def _describe(value: dict[str, Any]) -> str:
         return "a taxonomy term"
     if keys <= {"id", "name", "description", "uri", "version", "metadata"}:
         return "a taxonomy"
-    if keys & {"website", "legal_status", "year_incorporated", "organization_identifiers",
-               "parent_organization_id", "tax_status"}:
+    if keys & {
+        "website",
+        "legal_status",
+        "year_incorporated",
+        "organization_identifiers",
+        "parent_organization_id",
+        "tax_status",
+    }:
         return "an organization without services"
     return "not a service (no status, organization or service_at_locations)"
 
@@ -276,8 +284,11 @@ def _merge_sal_items(items: list[Any]) -> list[Any]:
             service["service_at_locations"] = list(service.get("service_at_locations") or [])
             by_service[key] = service
             out.append(service)
-        known = {link_key(s.get("id", "")) for s in service["service_at_locations"]
-                 if isinstance(s, dict)}
+        known = {
+            link_key(s.get("id", ""))
+            for s in service["service_at_locations"]
+            if isinstance(s, dict)
+        }
         if link_key(sal.get("id", "")) not in known:
             service["service_at_locations"].append(sal)
     return out
@@ -295,7 +306,11 @@ def _share_organizations(items: list[RawService]) -> None:
                 known.setdefault(link_key(org_id), data["organization"])
     for index, item in enumerate(items):
         data = item.data
-        if not isinstance(data, dict) or data.get("organization") or not data.get("organization_id"):
+        if (
+            not isinstance(data, dict)
+            or data.get("organization")
+            or not data.get("organization_id")
+        ):
             continue
         organization = known.get(link_key(data["organization_id"]))
         if organization is not None:

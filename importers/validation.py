@@ -20,10 +20,10 @@ Canonical normal form (beyond ``base.py``):
 * every child list is sorted by ``id`` (JSON and CSV order the same data differently);
 * service, organization, service_at_location and location always carry all their list keys
   (possibly empty); other objects carry a list key only when it has items;
-* the FK to the parent is dropped; ``attribute.link_entity`` and ``metadata.resource_type`` are set
-  from the position; references to embedded objects (``organization_id``, ``program_id``,
-  ``service_at_location.location_id``, ``attribute.taxonomy_term_id``, ``taxonomy_term.taxonomy_id``)
-  are kept and must agree with the embedded object's id;
+* the FK to the parent is dropped; ``attribute.link_entity`` and ``metadata.resource_type`` are
+  set from the position; references to embedded objects (``organization_id``, ``program_id``,
+  ``service_at_location.location_id``, ``attribute.taxonomy_term_id``,
+  ``taxonomy_term.taxonomy_id``) are kept and must agree with the embedded object's id;
 * ``location.organization_id`` and ``organization.locations`` are dropped: in a canonical service a
   location is reached through its service_at_location only (and the sample JSON has neither).
 """
@@ -420,7 +420,9 @@ _DATETIME = re.compile(
 _EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[A-Za-z0-9-]{2,}")
 _BARE_DOMAIN = re.compile(r"(www\.)?[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}([/?#:]\S*)?")
 _BYDAY = re.compile(r"([+-]?)(\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
-_HEX_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+_HEX_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+)
 
 
 def clean_text(value: str, multiline: bool) -> tuple[str, bool]:
@@ -878,8 +880,12 @@ def _embedded_ref(ctx: Context, w: Where, out: Out, ref: str, obj: str) -> None:
 
 def _finish_service(ctx: Context, w: Where, raw: Any, out: Out, parent: Parent | None) -> Out:
     _require(ctx, w, out, "name", "status")
-    if "organization" not in out and not _has_error(ctx, w.at("organization"), w.at("organization_id")):
-        known = f" (only organization_id {out['organization_id']})" if "organization_id" in out else ""
+    if "organization" not in out and not _has_error(
+        ctx, w.at("organization"), w.at("organization_id")
+    ):
+        known = (
+            f" (only organization_id {out['organization_id']})" if "organization_id" in out else ""
+        )
         ctx.error(w, "organization", f"the service has no organization{known}")
     _embedded_ref(ctx, w, out, "organization_id", "organization")
     _embedded_ref(ctx, w, out, "program_id", "program")
@@ -978,9 +984,7 @@ def _finish_attribute(ctx: Context, w: Where, raw: Any, out: Out, parent: Parent
 
 
 def _finish_metadata(ctx: Context, w: Where, raw: Any, out: Out, parent: Parent | None) -> Out:
-    _recommend(
-        ctx, w, out, "last_action_date", "last_action_type", "field_name", "updated_by"
-    )
+    _recommend(ctx, w, out, "last_action_date", "last_action_type", "field_name", "updated_by")
     _set_position(ctx, w, out, "resource_type", parent)
     return _ordered(out, "metadata")
 

@@ -111,7 +111,8 @@ def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Set
     if not settings.database_url:
         settings.database_url = f"sqlite:///{settings.database_path}"
     if settings.geocoder not in {"offline", "nominatim"}:
-        raise ValueError(f"SOCIALE_KAART_GEOCODER must be offline or nominatim, not {settings.geocoder!r}")
+        raise ValueError("SOCIALE_KAART_GEOCODER must be offline or nominatim, "
+                         f"not {settings.geocoder!r}")
     return settings
 
 

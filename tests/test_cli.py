@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_CSV, SAMPLE_JSON
 
 from sociale_kaart.cli import main
-
-from .conftest import SAMPLE_CSV, SAMPLE_JSON
 
 
 def run(runner, instance: Path, *args: str):

@@ -44,7 +44,10 @@ class TaxonomyTerm(HasId, Base):
 
 
 class Attribute(HasId, Base):
-    """Applies a taxonomy term to any object: ``link_entity`` names the table, ``link_id`` the row."""
+    """Applies a taxonomy term to any object.
+
+    ``link_entity`` names the table and ``link_id`` the row.
+    """
 
     __tablename__ = "attribute"
     __table_args__ = (Index("ix_attribute_link", "link_entity", "link_id"),)

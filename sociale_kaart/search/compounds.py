@@ -306,7 +306,7 @@ class CompoundSplitter:
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         if self._is_default:
-            # Never pickle the 140k-word lexicon into a Whoosh index: refer to the shared one.
+            # Never pickle the 145k-word lexicon into a Whoosh index: refer to the shared one.
             return (load_default_splitter, ())
         return (_rebuild_splitter, (self._lexicon,))
 

@@ -38,16 +38,22 @@ from .vocabulary import (
 log = logging.getLogger(__name__)
 
 #: Ranking constants (multipliers on the text score); see docs/search.md.
-CATEGORY_BONUS = 0.35        # the listing is in a levensgebied the query's words point at
+CATEGORY_BONUS = 0.6         # the listing is in a levensgebied the query's words point at
 COVERAGE_FLOOR = 0.45        # share of the score kept by a listing matching few query words
 EXACT_NAME_BONUS = 1.5       # the query is the listing's name
 NAME_HAS_ALL_BONUS = 0.4     # every query word is in the name
-PLACE_NEAR_BONUS = 0.8       # at the named place (decays with distance)
-PLACE_DECAY_KM = 3.0
-PLACE_AREA_BONUS = 0.35      # comes to you: works in the named place's municipality
-PLACE_FAR_FACTOR = 0.6       # more than PLACE_FAR_KM away from the named place
-PLACE_FAR_KM = 15.0
+PLACE_NEAR_BONUS = 1.5       # at the named place (decays with distance)
+PLACE_DECAY_KM = 2.0
+PLACE_AREA_BONUS = 0.3       # comes to you: works in the named place's municipality
+PLACE_FAR_FACTOR = 0.5       # more than PLACE_FAR_KM away from the named place
+PLACE_FAR_KM = 10.0
 RERANK_WINDOW = 300
+RELATED_SCORE = 0.2          # related-need listings score this share of the weakest match
+RELATED_MIN_STRENGTH = 1.0   # only levensgebieden named directly by thesaurus synonyms
+PLACE_TIER_KM = 2.5          # "in Woudrichem": listings this close to the named place ...
+PLACE_TIER_SHARE = 0.25      # ... that match at least this share of the best score go first
+FEEDBACK_DOCS = 8            # top listings whose levensgebieden hint at what the query is about
+FEEDBACK_BONUS = 0.3         # boost for listings sharing those levensgebieden
 FACET_NAMES = ("category", "type", "municipality", "kern", "cost", "access", "audience",
                "theme", "lang")
 
@@ -217,11 +223,23 @@ class WhooshEngine:
         elif not plan.is_empty or (params.q.strip() and plan.place is None):
             text_mask = np.zeros(len(columns), dtype=bool)
 
+        if text_mask is not None and scores:
+            # Related needs: listings in the levensgebied the person chose, or that the
+            # query's words clearly point at, come after the text matches with a small score,
+            # so a short or unusual phrasing still shows what exists.
+            related = self._related_mask(columns, params, plan)
+            if related is not None:
+                floor = min(scores.values()) * RELATED_SCORE
+                for docnum in np.nonzero(related & everything & ~text_mask)[0]:
+                    scores[int(docnum)] = floor
+                text_mask = text_mask | related
         final = everything if text_mask is None else (everything & text_mask)
         candidates = np.nonzero(final)[0]
         focus = near or plan.place
         distances = self._distances(columns, candidates, focus) if focus else {}
-        ranked = self._rank(columns, candidates, scores, plan, params, distances, focus)
+        coverage = self._coverage(searcher, plan) if scores else None
+        ranked = self._rank(columns, candidates, scores, plan, params, distances, focus,
+                            coverage)
 
         facets = self._facets(columns, base if text_mask is None else base & text_mask,
                               filters, params)
@@ -236,6 +254,17 @@ class WhooshEngine:
                             None if distance is None else round(distance, 1), area))
         suggestion = plan.suggestion()
         return SearchResult(params, len(ranked), hits, facets, suggestion, near, plan.place, plan)
+
+    @staticmethod
+    def _related_mask(columns: Columns, params: SearchParams,
+                      plan: QueryPlan) -> np.ndarray | None:
+        codes = set(params.category) | {code for code, strength in plan.categories.items()
+                                        if strength >= RELATED_MIN_STRENGTH}
+        codes &= set(CATEGORY_BITS)
+        if not codes:
+            return None
+        bits = sum(1 << CATEGORY_BITS[c] for c in codes)
+        return (columns.categories & bits) != 0
 
     # -- rules and filters ---------------------------------------------------------------
     @staticmethod
@@ -333,16 +362,43 @@ class WhooshEngine:
         return result
 
     # -- ranking ---------------------------------------------------------------------------
+    @staticmethod
+    def _coverage(searcher, plan: QueryPlan):
+        """Per query word group, its weight (idf) and the documents it matches, so a listing
+        that matches the rare, meaningful words of a long question outranks one that matches
+        many of its common words."""
+        from .query import group_query
+
+        groups = []
+        for group, group_weight in list(zip(plan.groups, plan.group_weights))[:12]:
+            weight = group_weight * max((searcher.idf("description", stem_text)
+                                         for stem_text, _ in group), default=1.0)
+            docs = set(searcher.docs_for_query(group_query(group)))
+            groups.append((weight, docs))
+        total = sum(weight for weight, _ in groups)
+        return (groups, total) if groups and total > 0 else None
+
     def _rank(self, columns: Columns, candidates: np.ndarray, scores: dict[int, float],
-              plan: QueryPlan, params: SearchParams, distances: dict, focus: Place | None
-              ) -> list[tuple[int, float]]:
+              plan: QueryPlan, params: SearchParams, distances: dict, focus: Place | None,
+              coverage=None) -> list[tuple[int, float]]:
         scored = [(int(d), scores.get(int(d), 0.0)) for d in candidates]
         if scores:
             scored.sort(key=lambda item: -item[1])
             window, rest = scored[:RERANK_WINDOW], scored[RERANK_WINDOW:]
-            window = [(d, self._adjust(columns, d, s, plan, distances, focus))
-                      for d, s in window]
-            window.sort(key=lambda item: -item[1])
+            feedback = self._feedback_categories(columns, window)
+            window = [(d, self._adjust(columns, d, s, plan, distances, focus, coverage,
+                                       feedback)) for d, s in window]
+            if plan.place is not None and params.near is None and window:
+                best = max(score for _, score in window)
+
+                def tier(item: tuple[int, float]) -> int:
+                    distance = distances.get(item[0], (None, False))[0]
+                    close = distance is not None and distance <= PLACE_TIER_KM
+                    return 0 if close and item[1] >= PLACE_TIER_SHARE * best else 1
+
+                window.sort(key=lambda item: (tier(item), -item[1]))
+            else:
+                window.sort(key=lambda item: -item[1])
             scored = window + rest
         elif focus is not None:
             scored = [(d, self._place_factor(d, distances, focus)) for d, _ in scored]
@@ -359,9 +415,30 @@ class WhooshEngine:
             scored.sort(key=lambda item: (columns.course_start[item[0]] or 10**8))
         return scored
 
+    @staticmethod
+    def _feedback_categories(columns: Columns, window: list[tuple[int, float]]
+                             ) -> dict[str, float]:
+        """Levensgebieden of the best text matches, weighted by score (pseudo-relevance
+        feedback): listings about the same need rank up even when they share few words."""
+        weights: Counter[str] = Counter()
+        total = 0.0
+        for docnum, score in window[:FEEDBACK_DOCS]:
+            for code in columns.metas[docnum].get("categories", []):
+                weights[code] += score
+            total += score
+        return {code: value / total for code, value in weights.items()} if total else {}
+
     def _adjust(self, columns: Columns, docnum: int, score: float, plan: QueryPlan,
-                distances: dict, focus: Place | None) -> float:
+                distances: dict, focus: Place | None, coverage=None,
+                feedback: dict[str, float] | None = None) -> float:
         meta = columns.metas[docnum]
+        if coverage is not None:
+            groups, total = coverage
+            matched = sum(weight for weight, docs in groups if docnum in docs)
+            score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * matched / total
+        if feedback:
+            share = max((feedback.get(c, 0.0) for c in meta.get("categories", [])), default=0.0)
+            score *= 1 + FEEDBACK_BONUS * share
         name = fold(columns.names[docnum])
         name_words = set(re.findall(r"\w+", name))
         surfaces = plan.content_surfaces

@@ -38,6 +38,12 @@ PHRASE_FIELDS = ("name", "description", "organization")
 #: Words this common in the Dutch lexicon are never read as a place name on their own
 #: ("best", "wijk", "zorg"), unless typed with a capital and local to this installation.
 COMMON_WORD_ZIPF = 4.0
+#: Everyday words weigh less than rare ones: a word's weight falls linearly from 1 at this
+#: Zipf frequency in general Dutch ...
+COMMON_FROM_ZIPF = 3.5
+#: ... to this weight at Zipf 6 ("zit", "hele", "krijg", "weet"), so a long question is
+#: answered by its meaningful words ("aanmaningen") rather than by its filler.
+COMMON_MIN_WEIGHT = 0.2
 
 
 def thesaurus_key(phrase: str) -> str:
@@ -68,6 +74,8 @@ class QueryPlan:
     tokens: list[QueryToken]
     #: Literal word groups (non-stop tokens), each a list of (stem, weight) alternatives.
     groups: list[list[tuple[str, float]]] = field(default_factory=list)
+    #: How much each group counts (everyday words count less).
+    group_weights: list[float] = field(default_factory=list)
     expansions: list[Expansion] = field(default_factory=list)
     #: levensgebied code -> strength, from the thesaurus sections the query touched.
     categories: dict[str, float] = field(default_factory=dict)
@@ -93,6 +101,15 @@ class QueryPlan:
             key = fold(word.strip(".,;:!?"))
             fixed.append(self.corrections.get(key, word))
         return " ".join(fixed)
+
+
+def word_weight(word: str) -> float:
+    """Weight of a query word by how common it is in general Dutch (wordfreq's Zipf scale)."""
+    zipf = load_default_splitter().zipf(word)
+    if zipf <= COMMON_FROM_ZIPF or word.isdigit():
+        return 1.0 if not word.isdigit() else 0.5
+    share = min(1.0, (zipf - COMMON_FROM_ZIPF) / (6.0 - COMMON_FROM_ZIPF))
+    return 1.0 - share * (1.0 - COMMON_MIN_WEIGHT)
 
 
 # -- places inside the query text -------------------------------------------------------------
@@ -166,7 +183,10 @@ class QueryPlanner:
             # Only stop words ("wat is er"): search them literally rather than nothing.
             content = [t for t in plan.tokens if len(t.surface) > 1]
         for token in content:
-            plan.groups.append(self._group(token, plan, vocabulary))
+            weight = word_weight(token.surface)
+            plan.groups.append([(stem_text, w * weight) for stem_text, w in
+                                self._group(token, plan, vocabulary)])
+            plan.group_weights.append(weight)
         self._expand(plan, content)
         return plan
 

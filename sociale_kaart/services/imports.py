@@ -311,7 +311,8 @@ class _Writer:
         self._attributes(session, "service", service.id, data.get("attributes", []))
         self._metadata(session, "service", service.id, data.get("metadata", []))
 
-    def _service_at_location(self, session: Session, sal: ServiceAtLocation, data: dict[str, Any]) -> None:
+    def _service_at_location(self, session: Session, sal: ServiceAtLocation,
+                             data: dict[str, Any]) -> None:
         _assign(sal, data)
         sal.location_id = data["location"]["id"]
         _sync(session, sal.phones, Phone, data.get("phones", []), self._phone)

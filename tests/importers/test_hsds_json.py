@@ -23,8 +23,13 @@ def shared_dir() -> Path:
 
 
 def svc(number: int, **extra: Any) -> dict[str, Any]:
-    return {"id": f"{number}0b0e9b4-3f4e-4c7e-9a57-3a0b1d2c3e4f"[:36], "name": f"Dienst {number}",
-            "status": "active", "organization": ORG, **extra}
+    return {
+        "id": f"{number}0b0e9b4-3f4e-4c7e-9a57-3a0b1d2c3e4f"[:36],
+        "name": f"Dienst {number}",
+        "status": "active",
+        "organization": ORG,
+        **extra,
+    }
 
 
 def read(path: Path, feed: str | None = None) -> list[ReadResult]:
@@ -97,8 +102,16 @@ def test_single_service_object(tmp_path: Path) -> None:
 
 
 def test_paged_response(tmp_path: Path) -> None:
-    page = {"total_items": 2, "total_pages": 1, "page_number": 1, "size": 2, "first_page": True,
-            "last_page": True, "empty": False, "contents": [svc(1), svc(2)]}
+    page = {
+        "total_items": 2,
+        "total_pages": 1,
+        "page_number": 1,
+        "size": 2,
+        "first_page": True,
+        "last_page": True,
+        "empty": False,
+        "contents": [svc(1), svc(2)],
+    }
     results = read(write(tmp_path, page))
     assert [r.service["name"] for r in imported(results)] == ["Dienst 1", "Dienst 2"]
     assert results[0].line == 10 and results[1].line > results[0].line
@@ -110,8 +123,11 @@ def test_empty_page_and_empty_array_yield_nothing(tmp_path: Path) -> None:
 
 
 def test_organization_with_services_lends_them_its_organization(tmp_path: Path) -> None:
-    organization = {**ORG, "website": "https://bieb.example", "services": [
-        {k: v for k, v in svc(1).items() if k != "organization"}]}
+    organization = {
+        **ORG,
+        "website": "https://bieb.example",
+        "services": [{k: v for k, v in svc(1).items() if k != "organization"}],
+    }
     (record,) = read(write(tmp_path, organization))
     assert isinstance(record, ImportedRecord)
     assert record.service["organization"]["website"] == "https://bieb.example"
@@ -136,8 +152,9 @@ def test_non_object_items_are_record_errors(tmp_path: Path) -> None:
     path = write(tmp_path, [svc(1), 42, "x"])
     results = read(path)
     assert isinstance(results[0], ImportedRecord)
-    assert all(isinstance(r, RecordError) and "expected a service object" in r.reason
-               for r in results[1:])
+    assert all(
+        isinstance(r, RecordError) and "expected a service object" in r.reason for r in results[1:]
+    )
     assert line_of(path, results[1].line) == "42,"
 
 
@@ -203,7 +220,8 @@ def test_missing_required_field(tmp_path: Path) -> None:
     assert isinstance(error, RecordError) and error.field == "status"
     assert error.record_id == broken["id"] and error.line == 12
     assert line_of(path, error.line) == "{" and line_of(path, error.line + 1) == (
-        f'"id": "{broken["id"]}",')
+        f'"id": "{broken["id"]}",'
+    )
 
 
 def test_bad_enum_and_wrong_type(tmp_path: Path) -> None:
@@ -214,8 +232,11 @@ def test_bad_enum_and_wrong_type(tmp_path: Path) -> None:
 def test_duplicate_service_id_names_both_lines(tmp_path: Path) -> None:
     results = read(write(tmp_path, [svc(1), svc(2), svc(1, name="Kopie")]))
     assert isinstance(results[2], RecordError)
-    assert results[2].field == "id" and ":2 " in results[2].reason and str(results[2].line) in (
-        results[2].reason)
+    assert (
+        results[2].field == "id"
+        and ":2 " in results[2].reason
+        and str(results[2].line) in (results[2].reason)
+    )
 
 
 def test_huge_field(tmp_path: Path) -> None:
@@ -253,8 +274,13 @@ NO_SERVICES = {
     "taxonomy_term.json": "a taxonomy term",
     "taxonomy_term_list.json": "a taxonomy term",
 }
-ONE_SERVICE = ["organization_full.json", "service_at_location_full.json",
-               "service_at_location_list.json", "service_full.json", "service_list.json"]
+ONE_SERVICE = [
+    "organization_full.json",
+    "service_at_location_full.json",
+    "service_at_location_list.json",
+    "service_full.json",
+    "service_list.json",
+]
 
 
 @pytest.mark.parametrize("name", sorted(NO_SERVICES))

@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from importers.base import ImportedRecord, RecordError
 from importers.validation import (
@@ -119,14 +121,32 @@ def test_canonical_shape_of_a_small_service() -> None:
     svc = record.service
     assert record.source == "feed.json" and record.line == 7 and record.warnings == []
     assert svc["organization_id"] == ORG_ID == svc["organization"]["id"]
-    for key in ("phones", "schedules", "service_areas", "languages", "cost_options", "contacts",
-                "attributes", "metadata", "service_at_locations", "funding",
-                "required_documents", "additional_urls"):
+    for key in (
+        "phones",
+        "schedules",
+        "service_areas",
+        "languages",
+        "cost_options",
+        "contacts",
+        "attributes",
+        "metadata",
+        "service_at_locations",
+        "funding",
+        "required_documents",
+        "additional_urls",
+    ):
         assert isinstance(svc[key], list), key
     sal = svc["service_at_locations"][0]
     assert sal["location_id"] == LOC_ID and "service_id" not in sal
-    location_keys = {"addresses", "phones", "schedules", "accessibility", "languages", "contacts",
-                     "attributes"}
+    location_keys = {
+        "addresses",
+        "phones",
+        "schedules",
+        "accessibility",
+        "languages",
+        "contacts",
+        "attributes",
+    }
     assert location_keys <= set(sal["location"])
     assert "attributes" not in svc["schedules"][0]  # detail objects only carry non-empty lists
 
@@ -137,14 +157,27 @@ def test_unknown_keys_are_dropped_and_empty_values_left_out() -> None:
 
 
 def test_parent_fk_is_dropped_and_positional_fields_are_set() -> None:
-    raw = service(phones=[{"id": "e72aa93d-f54c-50eb-841b-c4c9bc3bfc6b", "number": "0183",
-                           "service_id": SERVICE_ID}])
-    raw["attributes"] = [{
-        "id": "3c50e003-acd2-4c92-8a85-8cfc3849e6c4", "link_id": SERVICE_ID,
-        "link_type": "levensgebied",
-        "taxonomy_term": {"id": "90f73fa9-adaa-4cd0-bf73-d458d25b0675", "name": "Taal",
-                          "description": "Taal en lezen"},
-    }]
+    raw = service(
+        phones=[
+            {
+                "id": "e72aa93d-f54c-50eb-841b-c4c9bc3bfc6b",
+                "number": "0183",
+                "service_id": SERVICE_ID,
+            }
+        ]
+    )
+    raw["attributes"] = [
+        {
+            "id": "3c50e003-acd2-4c92-8a85-8cfc3849e6c4",
+            "link_id": SERVICE_ID,
+            "link_type": "levensgebied",
+            "taxonomy_term": {
+                "id": "90f73fa9-adaa-4cd0-bf73-d458d25b0675",
+                "name": "Taal",
+                "description": "Taal en lezen",
+            },
+        }
+    ]
     svc = ok(raw).service
     assert "service_id" not in svc["phones"][0]
     attribute = svc["attributes"][0]
@@ -154,19 +187,31 @@ def test_parent_fk_is_dropped_and_positional_fields_are_set() -> None:
 
 
 def test_child_lists_are_sorted_by_id() -> None:
-    phones = [{"id": f"{n}0000000-0000-4000-8000-000000000000", "number": str(n)} for n in (3, 1, 2)]
+    phones = [
+        {"id": f"{n}0000000-0000-4000-8000-000000000000", "number": str(n)} for n in (3, 1, 2)
+    ]
     svc = ok(service(phones=phones)).service
     assert [p["number"] for p in svc["phones"]] == ["1", "2", "3"]
 
 
 def test_taxonomy_details_spelling_is_accepted() -> None:
-    raw = service(attributes=[{
-        "id": "3c50e003-acd2-4c92-8a85-8cfc3849e6c4",
-        "taxonomy_term": {"id": "90f73fa9-adaa-4cd0-bf73-d458d25b0675", "name": "stress",
-                          "description": "d", "taxonomy_details": {
-                              "id": "34027579-8e06-4440-94d3-ea9fccf10d3f", "name": "Fictional",
-                              "description": "d"}},
-    }])
+    raw = service(
+        attributes=[
+            {
+                "id": "3c50e003-acd2-4c92-8a85-8cfc3849e6c4",
+                "taxonomy_term": {
+                    "id": "90f73fa9-adaa-4cd0-bf73-d458d25b0675",
+                    "name": "stress",
+                    "description": "d",
+                    "taxonomy_details": {
+                        "id": "34027579-8e06-4440-94d3-ea9fccf10d3f",
+                        "name": "Fictional",
+                        "description": "d",
+                    },
+                },
+            }
+        ]
+    )
     term = ok(raw).service["attributes"][0]["taxonomy_term"]
     assert term["taxonomy_detail"]["name"] == "Fictional"
     assert term["taxonomy_id"] == "34027579-8e06-4440-94d3-ea9fccf10d3f"
@@ -456,8 +501,10 @@ def test_numeric_ids_from_old_feeds_are_mapped() -> None:
 
 
 def test_duplicate_service_id_rejects_the_second_naming_both_lines() -> None:
-    items = [RawService(service(), Origin("feed.json", 2)),
-             RawService(service(name="Ander"), Origin("feed.json", 40))]
+    items = [
+        RawService(service(), Origin("feed.json", 2)),
+        RawService(service(name="Ander"), Origin("feed.json", 40)),
+    ]
     first, second = validate_services(items, feed="test")
     assert isinstance(first, ImportedRecord)
     assert isinstance(second, RecordError) and second.line == 40
@@ -476,3 +523,67 @@ def test_several_problems_are_summarised_in_one_error() -> None:
     error = rejected(service(status="open", minimum_age="veel"))
     assert error.field == "minimum_age" or error.field == "status"
     assert "also:" in error.reason
+
+
+# --- robustness ---------------------------------------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+SERVICE_KEYS = st.sampled_from(
+    [
+        "id",
+        "name",
+        "status",
+        "minimum_age",
+        "last_modified",
+        "url",
+        "email",
+        "organization",
+        "organization_id",
+        "phones",
+        "schedules",
+        "service_at_locations",
+        "attributes",
+        "metadata",
+    ]
+)
+NESTED_KEYS = st.sampled_from(
+    [
+        "id",
+        "freq",
+        "byday",
+        "opens_at",
+        "dtstart",
+        "location",
+        "location_type",
+        "addresses",
+        "latitude",
+        "taxonomy_term",
+        "number",
+        "link_entity",
+        "name",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    top=st.dictionaries(SERVICE_KEYS, JSON_VALUES, max_size=6),
+    nested=st.dictionaries(NESTED_KEYS, JSON_VALUES, max_size=6),
+    where=st.sampled_from(["phones", "schedules", "service_at_locations", "attributes"]),
+    text_values=st.booleans(),
+)
+def test_cleaning_never_raises(
+    top: dict[str, Any], nested: dict[str, Any], where: str, text_values: bool
+) -> None:
+    raw = {**service(), **top}
+    raw[where] = [nested]
+    result = clean_service(raw, ORIGIN, feed="fuzz", text_values=text_values)
+    assert isinstance(result, ImportedRecord | RecordError)
+    if isinstance(result, RecordError):
+        assert result.reason and str(result)
