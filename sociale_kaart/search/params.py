@@ -126,8 +126,6 @@ def _int(args: ArgSource, key: str, low: int, high: int) -> int | None:
 
 def _open(args: ArgSource, now: datetime) -> OpenAt | None:
     value = _one(args, "open")
-    if value is None:
-        return None
     at_text = _one(args, "at")
     at: time | None = None
     if at_text:
@@ -135,6 +133,10 @@ def _open(args: ArgSource, now: datetime) -> OpenAt | None:
         if not match:
             raise ParamError("at", "gebruik een tijd als 14:30")
         at = time(int(match.group(1)), int(match.group(2)))
+    if value is None:
+        if at is not None:
+            raise ParamError("at", "werkt alleen samen met open")
+        return None
     key = value.lower()
     if key in {"now", "nu"}:
         return OpenAt(now.weekday(), at or now.time().replace(second=0, microsecond=0))

@@ -17,7 +17,7 @@ from whoosh import query as wq
 from ..geo.gazetteer import Gazetteer, Place, fold_name
 from .analysis import QueryToken, analyze_query, fold, stem
 from .compounds import load_default_splitter
-from .thesaurus import DEFAULT_THESAURUS_DIR, Thesaurus, load_thesaurus
+from .thesaurus import DEFAULT_THESAURUS_DIR, Thesaurus, load_section_codes, load_thesaurus
 
 #: How much each text field counts (BM25F field boosts).
 FIELD_BOOSTS = {
@@ -55,7 +55,7 @@ def thesaurus_key(phrase: str) -> str:
 @cache
 def default_thesaurus(extra: Path | None = None) -> Thesaurus:
     paths = [DEFAULT_THESAURUS_DIR] + ([extra] if extra else [])
-    return load_thesaurus(paths, key=thesaurus_key)
+    return load_thesaurus(paths, key=thesaurus_key, sections=load_section_codes())
 
 
 @dataclass
@@ -217,9 +217,11 @@ class QueryPlanner:
         splitter = load_default_splitter()
         for word in words:
             probes += splitter.split(word)
-        all_surfaces = " ".join(t.surface for t in plan.tokens)
-        if all_surfaces and all_surfaces not in probes:
-            probes.append(all_surfaces)  # phrases that include stop words ("op recept")
+        # Phrases that include stop words ("op recept", "in de put", "even vrij").
+        every = [t.surface for t in plan.tokens]
+        for size in range(min(longest, len(every)), 1, -1):
+            for start in range(0, len(every) - size + 1):
+                probes.append(" ".join(every[start:start + size]))
         for probe in probes:
             for code in self.thesaurus.categories(probe):
                 plan.categories[code] = max(plan.categories.get(code, 0.0), 1.0)

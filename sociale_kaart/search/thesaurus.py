@@ -55,7 +55,7 @@ __all__ = [
 #: The shipped thesaurus folder; every ``*.txt`` in it is loaded, sorted by file name.
 DEFAULT_THESAURUS_DIR = Path(__file__).resolve().parents[2] / "data" / "thesaurus"
 #: The levensgebieden taxonomy; its ``code`` column lists the valid section codes.
-DEFAULT_TAXONOMY_CSV = Path(__file__).resolve().parents[2] / "data" / "taxonomy" / "levensgebieden.csv"
+DEFAULT_TAXONOMY_CSV = DEFAULT_THESAURUS_DIR.parent / "taxonomy" / "levensgebieden.csv"
 #: Section for entries that belong to no single levensgebied (they give no category boost).
 ALGEMEEN = "algemeen"
 #: Weight of a synonym-group member: "means the same", but not literally what was typed.

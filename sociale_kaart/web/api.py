@@ -65,12 +65,3 @@ def search():
         return error_json(error.param, error.message)
     return jsonify(result_json(result))
 
-
-@bp.errorhandler(404)
-def not_found(_error):
-    return error_json("path", "deze API-route bestaat niet", 404)
-
-
-@bp.errorhandler(405)
-def method_not_allowed(_error):
-    return error_json("method", "alleen GET is toegestaan", 405)

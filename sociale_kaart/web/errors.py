@@ -16,6 +16,13 @@ def register(app: Flask) -> None:
             return jsonify({"error": {"param": "path", "message": "niet gevonden"}}), 404
         return render_template("errors/404.html"), 404
 
+    @app.errorhandler(405)
+    def method_not_allowed(_error):
+        if request.path.startswith("/api/"):
+            return jsonify({"error": {"param": "method",
+                                      "message": "alleen GET is toegestaan"}}), 405
+        return render_template("errors/404.html"), 405
+
     @app.errorhandler(500)
     def server_error(error):
         log.error("server error on %s: %s", request.path, error)

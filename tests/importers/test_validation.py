@@ -571,7 +571,9 @@ NESTED_KEYS = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     top=st.dictionaries(SERVICE_KEYS, JSON_VALUES, max_size=6),
     nested=st.dictionaries(NESTED_KEYS, JSON_VALUES, max_size=6),
