@@ -370,7 +370,7 @@ class WhooshEngine:
         from .query import group_query
 
         groups = []
-        for group, group_weight in list(zip(plan.groups, plan.group_weights))[:12]:
+        for group, group_weight in list(zip(plan.groups, plan.group_weights, strict=True))[:12]:
             weight = group_weight * max((searcher.idf("description", stem_text)
                                          for stem_text, _ in group), default=1.0)
             docs = set(searcher.docs_for_query(group_query(group)))

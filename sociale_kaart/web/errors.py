@@ -10,6 +10,19 @@ log = logging.getLogger(__name__)
 
 
 def register(app: Flask) -> None:
+    @app.before_request
+    def reject_undecodable_query():
+        """A query string that is not UTF-8 cannot be a real search; say so instead of
+        failing later where the URL is rebuilt."""
+        try:
+            request.query_string.decode("utf-8")
+        except UnicodeDecodeError:
+            if request.path.startswith("/api/"):
+                return jsonify({"error": {"param": "q",
+                                          "message": "de zoekvraag is geen geldige UTF-8"}}), 400
+            return render_template("errors/400.html"), 400
+        return None
+
     @app.errorhandler(404)
     def not_found(_error):
         if request.path.startswith("/api/"):
