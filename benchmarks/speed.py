@@ -52,6 +52,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
 from sqlalchemy import func, select  # noqa: E402
+from synthetic import SAMPLE, Corpus  # noqa: E402
 
 from sociale_kaart.config import load_settings  # noqa: E402
 from sociale_kaart.db import Database  # noqa: E402
@@ -63,7 +64,6 @@ from sociale_kaart.search.params import parse_params  # noqa: E402
 from sociale_kaart.search.vocabulary import CATEGORIES, TYPES  # noqa: E402
 from sociale_kaart.services.imports import _Writer, write_records  # noqa: E402
 from sociale_kaart.services.taxonomy import ensure_taxonomies  # noqa: E402
-from synthetic import SAMPLE, Corpus  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 #: A fixed "now" for parse_params, so ``open=now`` style parameters are reproducible.

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..geo.gazetteer import Gazetteer, Place, haversine_km
+from ..geo.gazetteer import Gazetteer, Place, fold_name, haversine_km
 from .analysis import fold
 from .doctable import Columns, SegmentCache
 from .index import IndexStore
@@ -310,9 +310,10 @@ class WhooshEngine:
                       wanted.intersection(m.get("areas", []))) for m in columns.metas),
                 dtype=bool, count=n)
         if params.kern:
-            wanted = {fold(k) for k in params.kern}
+            wanted = {fold_name(k) for k in params.kern}
             masks["kern"] = np.fromiter(
-                (any(fold(k) in wanted for k in m.get("kernen", [])) for m in columns.metas),
+                (any(fold_name(k) in wanted for k in m.get("kernen", []))
+                 for m in columns.metas),
                 dtype=bool, count=n)
         if params.lang:
             wanted = set(params.lang)

@@ -264,8 +264,27 @@ def expansion_query(expansion: Expansion) -> wq.Query:
     return wq.Or(phrases + loose)
 
 
+#: Bonus weight when the query's words stand together (in order, a few words apart at most).
+PHRASE_WEIGHT = 1.0
+PHRASE_SLOP = 3
+
+
+def phrase_query(plan: QueryPlan) -> wq.Query | None:
+    """The literal words near each other in the name or description: a phrase and proximity
+    bonus on top of the word matches."""
+    stems = [group[0][0] for group in plan.groups]
+    if len(stems) < 2:
+        return None
+    return wq.Or([wq.Phrase(name, stems, slop=PHRASE_SLOP,
+                            boost=FIELD_BOOSTS[name] * PHRASE_WEIGHT)
+                  for name in ("name", "description")])
+
+
 def whoosh_query(plan: QueryPlan) -> wq.Query | None:
     clauses = [group_query(g) for g in plan.groups]
+    phrase = phrase_query(plan)
+    if phrase is not None:
+        clauses.append(phrase)
     clauses += [expansion_query(e) for e in plan.expansions]
     if not clauses:
         return None
