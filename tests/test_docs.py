@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from conftest import REPO
+
 from importers.registry import importers
 from sociale_kaart.cli import main
 from sociale_kaart.config import Settings

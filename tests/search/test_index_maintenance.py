@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import time
 
+from conftest import SAMPLE_JSON
 from werkzeug.datastructures import MultiDict
 
-from conftest import SAMPLE_JSON
 from sociale_kaart.models import Service
 from sociale_kaart.search import SearchService
 from sociale_kaart.search.params import parse_params
