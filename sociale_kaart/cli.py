@@ -34,7 +34,22 @@ class Context:
         return Database(self.settings.database_url)
 
 
-pass_context = click.make_pass_decorator(Context)
+_pass_context = click.make_pass_decorator(Context)
+
+
+def _set_instance(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(Context).instance = value
+        ctx.find_object(Context)._settings = None
+
+
+def pass_context(command):
+    """Pass our Context, and accept ``--instance DIR`` after the command name too, so
+    ``sociale-kaart init --instance T`` works as well as ``sociale-kaart --instance T init``."""
+    command = _pass_context(command)
+    return click.option("--instance", type=click.Path(file_okay=False), expose_value=False,
+                        callback=_set_instance, is_eager=True,
+                        help="Folder for the database and the search index.")(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -214,3 +214,17 @@ def test_kill_during_import_leaves_the_database_as_it_was(tmp_path):
         if finished:
             break
     assert 150 in outcomes, "the import finished before it could be killed; make it bigger"
+
+
+def test_instance_option_after_the_command(runner, tmp_path):
+    instance = tmp_path / "after"
+    result = runner.invoke(main, ["init", "--instance", str(instance)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (instance / "sociale-kaart.db").exists()
+
+
+def test_instance_from_the_environment(runner, tmp_path, monkeypatch):
+    instance = tmp_path / "env"
+    monkeypatch.setenv("SOCIALE_KAART_INSTANCE", str(instance))
+    assert runner.invoke(main, ["init"], catch_exceptions=False).exit_code == 0
+    assert (instance / "sociale-kaart.db").exists()

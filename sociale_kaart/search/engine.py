@@ -389,17 +389,20 @@ class WhooshEngine:
             feedback = self._feedback_categories(columns, window)
             window = [(d, self._adjust(columns, d, s, plan, distances, focus, coverage,
                                        feedback)) for d, s in window]
-            if plan.place is not None and params.near is None and window:
-                best = max(score for _, score in window)
+            best = max((score for _, score in window), default=0.0)
+            wanted_names = {fold(plan.text).strip(), " ".join(plan.content_surfaces)}
 
-                def tier(item: tuple[int, float]) -> int:
-                    distance = distances.get(item[0], (None, False))[0]
-                    close = distance is not None and distance <= PLACE_TIER_KM
-                    return 0 if close and item[1] >= PLACE_TIER_SHARE * best else 1
+            def tier(item: tuple[int, float]) -> tuple[int, int]:
+                """Exact-name matches first; with a place in the query, then the listings at
+                that place that match reasonably well; then the rest, by score."""
+                exact = 0 if fold(columns.names[item[0]]).strip() in wanted_names else 1
+                if plan.place is None or params.near is not None:
+                    return exact, 0
+                distance = distances.get(item[0], (None, False))[0]
+                close = distance is not None and distance <= PLACE_TIER_KM
+                return exact, 0 if close and item[1] >= PLACE_TIER_SHARE * best else 1
 
-                window.sort(key=lambda item: (tier(item), -item[1]))
-            else:
-                window.sort(key=lambda item: -item[1])
+            window.sort(key=lambda item: (tier(item), -item[1]))
             scored = window + rest
         elif focus is not None:
             scored = [(d, self._place_factor(d, distances, focus)) for d, _ in scored]

@@ -194,7 +194,10 @@ class QueryPlanner:
         alternatives = [(token.stem, 1.0)]
         alternatives += [(part, PART_WEIGHT) for part in token.parts]
         alternatives += [(variant, VARIANT_WEIGHT) for variant in token.variants]
-        if vocabulary is not None and not any(vocabulary.known(s) for s, _ in alternatives):
+        # A word the index does not know as a whole may be a typo even when its "parts" are
+        # words (budgetcouch = budget + couch; vrijwillgers = vrij + will + gers): try the
+        # nearest known spelling of the whole word too.
+        if vocabulary is not None and not vocabulary.known(token.stem):
             corrected = vocabulary.correct(token.surface)
             if corrected and corrected != token.surface:
                 plan.corrections[token.surface] = corrected
