@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sociale_kaart.geo.geocode import Geocoder
 from sociale_kaart.geo.gazetteer import default_gazetteer, haversine_km
+from sociale_kaart.geo.geocode import Geocoder
 from sociale_kaart.models import Address, Location
 
 
