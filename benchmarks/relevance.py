@@ -150,6 +150,8 @@ def main() -> None:
     parser.add_argument("--today", default="2026-11-22",
                         help="reference date of the data set (the sample data's is 2026-11-22)")
     parser.add_argument("--per-query", action="store_true", help="print every query's figures")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="rebuild the index after the import (adds the listing vocabulary)")
     args = parser.parse_args()
 
     queries = load_queries(args.data)
@@ -168,6 +170,8 @@ def main() -> None:
         db.upgrade()
         service = SearchService(settings, db)
         report = import_paths(db, [hsds_source(args.data)])
+        if args.rebuild:
+            service.rebuild()
         print(f"data: {args.data} ({report.summary()}); queries: {len(queries)}")
         engine_runs = run_engine(service, queries)
         baseline_runs = run_baseline(db, queries, Path(tmp))

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from ..config import Settings
 from ..db import Database
 from ..geo.gazetteer import default_gazetteer
-from .documents import documents_for
+from .compounds import load_default_splitter
+from .documents import documents_for, listing_vocabulary
 from .engine import SearchResult, WhooshEngine
 from .index import IndexStore
 from .params import ParamError, SearchParams
@@ -35,6 +36,9 @@ class SearchService:
         gazetteer = default_gazetteer()
         planner = QueryPlanner(gazetteer, default_thesaurus(settings.thesaurus_path))
         self.store = IndexStore(settings.resolved_index_path)
+        # The listing words saved with the live index join the compound lexicon before any
+        # analysis in this process, so queries split like the index did.
+        load_default_splitter().add_words(self.store.vocabulary())
         self.engine = WhooshEngine(self.store, gazetteer, planner, settings.today_or_now)
         if follow_commits:
             db.on_commit(self._after_commit)
@@ -60,7 +64,8 @@ class SearchService:
         """A fresh index from the database, built aside and swapped in."""
         session = self.db.Session()
         try:
-            return self.engine.rebuild(documents_for(session))
+            vocabulary = listing_vocabulary(session)
+            return self.engine.rebuild(documents_for(session), vocabulary)
         finally:
             session.close()
 

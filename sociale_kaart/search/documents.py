@@ -171,6 +171,29 @@ def build_document(service: Service, attributes: list[Attribute]) -> dict:
     }
 
 
+VOCABULARY_MIN_LISTINGS = 2
+VOCABULARY_MIN_LENGTH = 6
+WORD_RE = re.compile(r"[^\W\d_]+")
+
+
+def listing_vocabulary(session: Session) -> list[str]:
+    """Words of the listings' names and descriptions that the shipped lexicon lacks and that
+    occur in at least two listings: local compounds and names ("repaircafe", "schuldhulp")
+    become usable as compound parts. Saved with the index at each rebuild."""
+    from .analysis import fold
+    from .compounds import load_default_splitter
+
+    splitter = load_default_splitter()
+    listings: dict[str, int] = {}
+    for name, description in session.execute(select(Service.name, Service.description)):
+        words = {fold(w) for w in WORD_RE.findall(f"{name} {description or ''}")
+                 if len(w) >= VOCABULARY_MIN_LENGTH}
+        for word in words:
+            listings[word] = listings.get(word, 0) + 1
+    return sorted(w for w, n in listings.items()
+                  if n >= VOCABULARY_MIN_LISTINGS and w not in splitter)
+
+
 def _load_options():
     return (
         selectinload(Service.organization),

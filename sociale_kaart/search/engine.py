@@ -92,7 +92,8 @@ class SearchBackend(Protocol):
     """What any search backend offers (Whoosh today; PostgreSQL later)."""
 
     def update(self, documents: Iterable[tuple[str, dict | None]]) -> int: ...
-    def rebuild(self, documents: Iterable[tuple[str, dict | None]]) -> int: ...
+    def rebuild(self, documents: Iterable[tuple[str, dict | None]],
+                vocabulary: Iterable[str] = ()) -> int: ...
     def search(self, params: SearchParams) -> SearchResult: ...
     def count(self) -> int: ...
 
@@ -154,8 +155,9 @@ class WhooshEngine:
         self._refresh(force=True)
         return written
 
-    def rebuild(self, documents: Iterable[tuple[str, dict | None]]) -> int:
-        count = self.store.rebuild(documents)
+    def rebuild(self, documents: Iterable[tuple[str, dict | None]],
+                vocabulary: Iterable[str] = ()) -> int:
+        count = self.store.rebuild(documents, vocabulary)
         self._refresh(force=True)
         return count
 

@@ -21,10 +21,12 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
+from .compounds import load_default_splitter
 from .schema import SCHEMA_VERSION, make_schema
 
 log = logging.getLogger(__name__)
 WRITER_TIMEOUT_S = 30.0
+VOCABULARY_FILE = "vocabulary.txt"
 
 
 class IndexError_(RuntimeError):
@@ -130,13 +132,29 @@ class IndexStore:
             raise
         return len(items)
 
-    def rebuild(self, documents: Iterable[tuple[str, dict | None]]) -> int:
-        """Build a complete new index beside the live one, then swap it in atomically."""
+    def vocabulary(self) -> list[str]:
+        """The listing vocabulary saved with the live index (see ``rebuild``)."""
+        target = self._live_target()
+        path = target / VOCABULARY_FILE if target else None
+        if path is None or not path.exists():
+            return []
+        return path.read_text(encoding="utf-8").split()
+
+    def rebuild(self, documents: Iterable[tuple[str, dict | None]],
+                vocabulary: Iterable[str] = ()) -> int:
+        """Build a complete new index beside the live one, then swap it in atomically.
+
+        ``vocabulary`` (words of the listings) is saved with the index, so every process that
+        opens this index splits compounds with the same words as the build did.
+        """
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             target = self._new_generation_dir()
             count = 0
             try:
+                words = sorted(set(vocabulary))
+                (target / VOCABULARY_FILE).write_text("\n".join(words), encoding="utf-8")
+                load_default_splitter().add_words(words)
                 index = whoosh_index.create_in(str(target), make_schema())
                 writer = index.writer(limitmb=256, procs=1)
                 for _service_id, document in documents:

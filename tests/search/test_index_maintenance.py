@@ -71,3 +71,17 @@ def test_a_second_process_view_sees_updates(settings, db, tmp_path):
         session.get(Service, target).name = "Kabouterpad ontmoetingsplek"
     assert ids_for(reader, "kabouterpad") == [target]
     assert writer.count() == reader.count() == 150
+
+
+def test_rebuild_saves_the_listing_vocabulary_for_compounds(settings, db):
+    search = SearchService(settings, db)
+    import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    search.rebuild()
+    words = search.store.vocabulary()
+    assert words, "the listings' own words are saved with the index"
+    from sociale_kaart.search.compounds import load_default_splitter
+
+    splitter = load_default_splitter()
+    assert all(word in splitter for word in words)
+    # A new process over the same instance loads them again before analysing anything.
+    assert SearchService(settings, db, follow_commits=False).store.vocabulary() == words
