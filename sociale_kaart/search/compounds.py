@@ -159,6 +159,10 @@ class CompoundSplitter:
     def __contains__(self, word: object) -> bool:
         return word in self._lexicon
 
+    def is_shipped(self, word: str) -> bool:
+        """Whether ``word`` is in the shipped lexicon (not merely added from listings)."""
+        return word in self._lexicon and word not in self._added
+
     def zipf(self, word: str) -> float:
         """Zipf frequency of ``word`` (0.0 if unknown)."""
         return self._lexicon.get(word, 0.0)

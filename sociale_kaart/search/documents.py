@@ -191,7 +191,7 @@ def listing_vocabulary(session: Session) -> list[str]:
         for word in words:
             listings[word] = listings.get(word, 0) + 1
     return sorted(w for w, n in listings.items()
-                  if n >= VOCABULARY_MIN_LISTINGS and w not in splitter)
+                  if n >= VOCABULARY_MIN_LISTINGS and not splitter.is_shipped(w))
 
 
 def _load_options():
