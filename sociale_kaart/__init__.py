@@ -30,6 +30,9 @@ def _configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        TILES_URL=settings.tiles_url,
+        TILES_ATTRIBUTION=settings.tiles_attribution,
+        WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(settings.flask)
     app.extensions["sociale_kaart.settings"] = settings
@@ -37,7 +40,7 @@ def _configure(app: Flask, settings: Settings) -> None:
 
 def _init_database(app: Flask, settings: Settings) -> None:
     db = Database(settings.database_url)
-    if not db.is_initialised():
+    if db.current_revision() != db.head_revision():
         db.upgrade()
         from .services.taxonomy import ensure_taxonomies
 
@@ -55,9 +58,18 @@ def _init_search(app: Flask, settings: Settings) -> None:
 
 
 def _register_views(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFProtect
+
     from .web import api, errors, public
 
+    CSRFProtect(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    try:
+        from .web import map_views
+    except ImportError:  # pragma: no cover - the map view is being built
+        map_views = None
+    if map_views is not None:
+        app.register_blueprint(map_views.bp)
     errors.register(app)
     public.register_template_helpers(app)

@@ -69,6 +69,12 @@ class Settings:
     thesaurus_path: Path | None = None
     #: Default radius in km for a search near a place when no ``km`` is given.
     default_radius_km: float = 10.0
+    #: Map tiles (``{z}/{x}/{y}`` URL template). Default: PDOK BRT-Achtergrondkaart, the Dutch
+    #: government basemap. Empty or ``none`` switches tiles off; the markers still show.
+    tiles_url: str = ("https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/"
+                      "EPSG:3857/{z}/{x}/{y}.png")
+    #: Attribution shown on the map for the tiles.
+    tiles_attribution: str = "Kaartgegevens &copy; Kadaster"
     #: Extra Flask settings (tests use ``TESTING``).
     flask: dict = field(default_factory=dict)
 
@@ -101,6 +107,10 @@ def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Set
     settings.operator = _env("OPERATOR", settings.operator) or settings.operator
     thesaurus = _env("THESAURUS_PATH")
     settings.thesaurus_path = Path(thesaurus).resolve() if thesaurus else None
+    tiles = _env("TILES_URL")
+    if tiles is not None:
+        settings.tiles_url = "" if tiles.strip().lower() == "none" else tiles
+    settings.tiles_attribution = _env("TILES_ATTRIBUTION", settings.tiles_attribution) or ""
     radius = _env("DEFAULT_RADIUS_KM")
     if radius:
         settings.default_radius_km = float(radius)

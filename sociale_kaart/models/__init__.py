@@ -5,6 +5,7 @@ from .contact import Contact, Phone, Url
 from .location import Accessibility, Address, Location, ServiceAtLocation
 from .metadata import Metadata
 from .organization import Organization, OrganizationIdentifier
+from .report import REPORT_REASONS, Report
 from .schedule import Schedule
 from .service import CostOption, Language, Service, ServiceArea
 from .taxonomy import Attribute, Taxonomy, TaxonomyTerm
@@ -22,6 +23,8 @@ __all__ = [
     "Organization",
     "OrganizationIdentifier",
     "Phone",
+    "REPORT_REASONS",
+    "Report",
     "Schedule",
     "Service",
     "ServiceArea",

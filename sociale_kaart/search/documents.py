@@ -137,7 +137,8 @@ def build_document(service: Service, attributes: list[Attribute]) -> dict:
 
     summary = summary_of(service.description)
     meta = {
-        "active": service.status == "active",
+        # Temporarily closed listings stay findable, with their alert as a banner.
+        "active": service.status in ("active", "temporarily closed"),
         "status": service.status,
         "categories": facets.categories,
         "themes": facets.themes,

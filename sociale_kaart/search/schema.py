@@ -13,7 +13,7 @@ from whoosh.fields import ID, STORED, TEXT, Schema
 from .analysis import FoldFilter, build_analyzer
 
 #: Bump when the schema or the analysis changes in a way that needs a rebuild.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TEXT_FIELDS = ("name", "categories_text", "organization", "description", "details")
 

@@ -1,47 +1,82 @@
-"""Pages for residents: home, search results, a listing's detail page, about the data.
+"""Pages for residents: home, search results, a listing's detail page, browse pages, reports.
 
 Server-rendered and complete without JavaScript. Every search state (query, place, filters,
-page) lives in the URL, so it can be bookmarked and shared.
+sort, page) lives in the URL, so it can be bookmarked and shared.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, abort, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from markupsafe import Markup
+from sqlalchemy import select
 
-from ..search import ParamError
+from ..models import Service
+from ..search import ParamError, SearchParams
 from ..search.params import parse_params
-from ..services.listings import format_date, format_time, load_listing
+from ..services.listings import MONTHS, format_date, format_time, load_listing
+from ..services.reports import ReportError, create_report
 from ..services.taxonomy import terms_by_facet
 from . import get_db, get_search, get_settings
+from .forms import ReportForm
 
 bp = Blueprint("public", __name__)
 
 EXAMPLE_NEEDS = ["hulp bij geldzaken", "mantelzorg", "eenzaam", "taalcafé", "vervoer",
                  "opvoeden"]
 FACET_LABELS = {
-    "category": "Levensgebied", "type": "Soort aanbod", "audience": "Voor wie",
+    "category": "Onderwerp", "type": "Soort aanbod", "audience": "Voor wie",
     "access": "Toegang", "cost": "Kosten", "municipality": "Gemeente", "kern": "Plaats",
-    "lang": "Taal",
+    "lang": "Taal", "theme": "Thema",
 }
 FACET_TERM_KEYS = {"category": "levensgebied", "type": "soort", "audience": "doelgroep",
                    "access": "toegang", "cost": "kosten", "theme": "thema"}
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "Engels", "ar": "Arabisch", "tr": "Turks",
+                  "pl": "Pools", "uk": "Oekraïens", "de": "Duits", "fr": "Frans",
+                  "ti": "Tigrinya", "so": "Somalisch", "fa": "Perzisch", "es": "Spaans",
+                  "ru": "Russisch", "ro": "Roemeens", "bg": "Bulgaars", "zgh": "Berbers"}
+RADIUS_CHOICES = (2, 5, 10, 25)
+FEW_RESULTS = 3
+BROWSE_PER_PAGE = 50
 
 
 def facet_label(facet: str, code: str) -> str:
     key = FACET_TERM_KEYS.get(facet)
     if key and code in terms_by_facet()[key]:
         return terms_by_facet()[key][code].name
+    if facet == "lang":
+        return LANGUAGE_NAMES.get(code, code)
     return code
+
+
+def short_date(iso: str | None) -> str:
+    """'2027-02-03' → '3 feb' (the year only when it is not this year)."""
+    if not iso:
+        return ""
+    day = date.fromisoformat(iso)
+    text = f"{day.day} {MONTHS[day.month - 1][:3]}"
+    return text if day.year == get_settings().today_or_now().year else f"{text} {day.year}"
 
 
 def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict:
         return {"settings": get_settings(), "facet_label": facet_label,
-                "format_date": format_date, "format_time": format_time}
+                "map_enabled": "maps.map_view" in app.view_functions,
+                "format_date": format_date, "format_time": format_time,
+                "short_date": short_date, "levensgebieden": terms_by_facet()["levensgebied"]}
 
 
 def _url_with(**changes) -> str:
@@ -64,6 +99,23 @@ def home():
     return render_template("public/home.html", examples=EXAMPLE_NEEDS, categories=categories)
 
 
+def _chips() -> list[tuple[str, str, str]]:
+    chips = []
+    for key in ("category", "theme", "type", "audience", "access", "municipality", "kern",
+                "lang"):
+        for value in request.args.getlist(key):
+            rest = [v for v in request.args.getlist(key) if v != value]
+            chips.append((FACET_LABELS.get(key, key), facet_label(key, value),
+                          _url_with(**{key: rest or None})))
+    if request.args.get("free") == "1":
+        chips.append(("Kosten", "Gratis", _url_with(free=None)))
+    if request.args.get("near"):
+        km = request.args.get("km") or int(get_settings().default_radius_km)
+        chips.append(("Afstand", f"binnen {km} km van {request.args['near']}",
+                      _url_with(near=None, km=None, sort=None)))
+    return chips
+
+
 @bp.get("/zoeken")
 def search():
     """Search results with filters; every state has its own URL."""
@@ -75,20 +127,129 @@ def search():
         result = get_search().search(params)
     except ParamError as exc:
         error = exc
-    chips = []
-    for key in ("category", "type", "audience", "access", "municipality", "kern", "lang"):
-        for value in request.args.getlist(key):
-            rest = [v for v in request.args.getlist(key) if v != value]
-            chips.append((FACET_LABELS.get(key, key), facet_label(key, value),
-                          _url_with(**{key: rest or None})))
-    if request.args.get("free") == "1":
-        chips.append(("Kosten", "Gratis", _url_with(free=None)))
-    if request.args.get("near"):
-        chips.append(("In de buurt van", request.args["near"], _url_with(near=None, km=None)))
+    related = []
+    if result is not None and result.total == 0:
+        codes = list(result.plan.categories) if result.plan else []
+        related = [terms_by_facet()["levensgebied"][c] for c in codes
+                   if c in terms_by_facet()["levensgebied"]]
     status = 400 if error else 200
-    return render_template("public/results.html", result=result, error=error, chips=chips,
-                           url_with=_url_with, facet_labels=FACET_LABELS,
-                           args=request.args), status
+    return render_template("public/results.html", result=result, error=error, chips=_chips(),
+                           url_with=_url_with, facet_labels=FACET_LABELS, args=request.args,
+                           related=related, radius_choices=RADIUS_CHOICES,
+                           few_results=FEW_RESULTS), status
+
+
+def _browse(title: str, intro: str, params: SearchParams, kind: str, code: str):
+    result = get_search().search(params)
+    return render_template("public/browse.html", title=title, intro=intro, result=result,
+                           kind=kind, code=code)
+
+
+@bp.get("/onderwerp/<code>")
+def browse_category(code: str):
+    """Everything in one levensgebied."""
+    term = terms_by_facet()["levensgebied"].get(code)
+    if term is None:
+        abort(404)
+    page = _page_arg()
+    return _browse(term.name, term.description,
+                   SearchParams(category=(code,), per_page=BROWSE_PER_PAGE, page=page,
+                                sort="name"), "category", code)
+
+
+@bp.get("/thema/<code>")
+def browse_theme(code: str):
+    """Everything under one thema (opgave) of the municipality."""
+    term = terms_by_facet()["thema"].get(code)
+    if term is None:
+        abort(404)
+    page = _page_arg()
+    return _browse(term.name, term.description,
+                   SearchParams(theme=(code,), per_page=BROWSE_PER_PAGE, page=page,
+                                sort="name"), "theme", code)
+
+
+@bp.get("/plaats/<kern>")
+def browse_place(kern: str):
+    """Everything with a location in one kern (village or town)."""
+    if len(kern) > 100:
+        abort(404)
+    page = _page_arg()
+    result_params = SearchParams(kern=(kern,), per_page=BROWSE_PER_PAGE, page=page, sort="name")
+    result = get_search().search(result_params)
+    if result.total == 0:
+        abort(404)
+    name = result.hits[0].meta.get("kernen", [kern])[0] if result.hits else kern
+    for hit in result.hits:
+        for candidate in hit.meta.get("kernen", []):
+            if candidate.lower().replace("-", " ") == kern.lower().replace("-", " "):
+                name = candidate
+    return render_template("public/browse.html", title=name,
+                           intro=f"Aanbod met een adres in {name}.", result=result,
+                           kind="kern", code=kern)
+
+
+@bp.get("/plaatsen")
+def places():
+    """All kernen with listings, per municipality, with counts."""
+    result = get_search().search(SearchParams(per_page=1))
+    kernen = result.facets.get("kern", {})
+    return render_template("public/places.html", kernen=kernen,
+                           themes=list(terms_by_facet()["thema"].values()))
+
+
+def _page_arg() -> int:
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        abort(400)
+    if not 1 <= page <= 1000:
+        abort(400)
+    return page
+
+
+def _json_ld(listing) -> Markup:
+    """schema.org description of the listing, for search engines and assistive tools."""
+    service = listing.service
+    is_course = listing.type is not None and listing.type[0] == "cursus"
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "Course" if is_course else "Service",
+        "name": service.name,
+        "description": service.description or "",
+        "url": url_for("public.service_detail", service_id=service.id, _external=True),
+        "provider": {"@type": "Organization", "name": service.organization.name,
+                     **({"url": service.organization.website}
+                        if service.organization.website else {})},
+    }
+    if listing.categories:
+        data["category"] = [name for _, name in listing.categories]
+    locations = []
+    for sal in service.service_at_locations:
+        loc = sal.location
+        address = loc.physical_address
+        place: dict = {"@type": "Place", "name": loc.name or service.name}
+        if address:
+            place["address"] = {"@type": "PostalAddress", "streetAddress": address.address_1,
+                                "postalCode": address.postal_code,
+                                "addressLocality": address.city, "addressCountry": "NL"}
+        if loc.has_point:
+            place["geo"] = {"@type": "GeoCoordinates", "latitude": loc.latitude,
+                            "longitude": loc.longitude}
+        locations.append(place)
+    if locations and not is_course:
+        data["areaServed"] = locations
+    if is_course and listing.courses:
+        data["hasCourseInstance"] = [
+            {"@type": "CourseInstance", "startDate": s.dtstart.isoformat(),
+             "endDate": s.until.isoformat(), "courseMode": "onsite",
+             **({"location": locations[0]} if locations else {})}
+            for s in listing.courses]
+    phones = service.phones or service.organization.phones
+    if phones:
+        data["provider"]["telephone"] = phones[0].number
+    text = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    return Markup(text)
 
 
 @bp.get("/aanbod/<service_id>")
@@ -101,8 +262,58 @@ def service_detail(service_id: str):
         listing = load_listing(session, service_id)
         if listing is None:
             abort(404)
-        return render_template("public/detail.html", listing=listing, s=listing.service,
-                               today=get_settings().today_or_now() or date.today())
+        service = listing.service
+        siblings = list(session.scalars(
+            select(Service).where(Service.organization_id == service.organization_id,
+                                  Service.id != service.id, Service.status == "active")
+            .order_by(Service.name).limit(20)))
+        return render_template("public/detail.html", listing=listing, s=service,
+                               siblings=siblings, json_ld=_json_ld(listing),
+                               detail_map=_detail_map(service),
+                               today=get_settings().today_or_now())
+    finally:
+        session.close()
+
+
+def _detail_map(service) -> Markup | None:
+    points = [(loc.latitude, loc.longitude, loc.name or service.name)
+              for loc in service.locations if loc.has_point]
+    if not points:
+        return None
+    try:
+        from .maps import detail_map_html
+    except ImportError:  # the map module is optional for the page to work
+        return None
+    return detail_map_html(points)
+
+
+@bp.route("/aanbod/<service_id>/klopt-niet", methods=["GET", "POST"])
+def report(service_id: str):
+    """'Klopt er iets niet?': anyone can report a wrong listing, without an account."""
+    if len(service_id) > 64:
+        abort(404)
+    session = get_db().Session()
+    try:
+        service = session.get(Service, service_id)
+        if service is None:
+            abort(404)
+        form = ReportForm()
+        status = 200
+        if request.method == "POST":
+            if form.validate_on_submit():
+                try:
+                    create_report(session, service_id, form.reason.data, form.comment.data)
+                    session.commit()
+                except ReportError as error:
+                    session.rollback()
+                    getattr(form, error.field, form.reason).errors = [error.message]
+                    status = 400
+                else:
+                    flash("Bedankt! We kijken ernaar en passen het aan als dat nodig is.")
+                    return redirect(url_for("public.service_detail", service_id=service_id))
+            else:
+                status = 400
+        return render_template("public/report.html", form=form, s=service), status
     finally:
         session.close()
 
@@ -111,3 +322,5 @@ def service_detail(service_id: str):
 def about():
     """Who is behind the site and where the data come from (with the required attribution)."""
     return render_template("public/about.html")
+
+

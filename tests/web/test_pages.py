@@ -33,7 +33,7 @@ def test_home(sample_client):
     assert 'name="q"' in page and 'action="/zoeken"' in page
     assert 'name="near"' in page
     # A tile per levensgebied links to a filtered search.
-    assert "/zoeken?category=mantelzorg" in page
+    assert "/onderwerp/mantelzorg" in page
 
 
 def test_home_example_links_work(sample_client):
