@@ -75,6 +75,32 @@ class Settings:
                       "EPSG:3857/{z}/{x}/{y}.png")
     #: Attribution shown on the map for the tiles.
     tiles_attribution: str = "Kaartgegevens &copy; Kadaster"
+    #: SMTP server for invitations, password resets and reminders. Empty: no e-mail is sent
+    #: and the beheerder sees the link on screen instead.
+    smtp_host: str = ""
+    #: SMTP port.
+    smtp_port: int = 25
+    #: SMTP user name (empty: no login).
+    smtp_user: str = ""
+    #: SMTP password (from the environment only; never commit it).
+    smtp_password: str = ""
+    #: Use STARTTLS on the SMTP connection.
+    smtp_starttls: bool = False
+    #: Sender address of the e-mails.
+    mail_from: str = "sociale-kaart@localhost"
+    #: Base URL of the site, used in links in e-mails (e.g. ``https://kaart.gemeente.nl``).
+    base_url: str = "http://127.0.0.1:5000"
+    #: Send the session cookie only over HTTPS. Keep it on in production; browsers also accept
+    #: it on http://localhost and http://127.0.0.1.
+    session_cookie_secure: bool = True
+    #: Minutes without activity after which a signed-in user is signed out.
+    idle_timeout_minutes: int = 30
+    #: Login attempts allowed per address and account (Flask-Limiter syntax).
+    login_rate_limit: str = "5 per minute;20 per hour"
+    #: Hours an invitation link stays valid.
+    invite_valid_hours: int = 72
+    #: Minutes a password-reset link stays valid.
+    reset_valid_minutes: int = 60
     #: Extra Flask settings (tests use ``TESTING``).
     flask: dict = field(default_factory=dict)
 
@@ -111,6 +137,19 @@ def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Set
     if tiles is not None:
         settings.tiles_url = "" if tiles.strip().lower() == "none" else tiles
     settings.tiles_attribution = _env("TILES_ATTRIBUTION", settings.tiles_attribution) or ""
+    settings.smtp_host = _env("SMTP_HOST", "") or ""
+    settings.smtp_port = int(_env("SMTP_PORT", "25") or 25)
+    settings.smtp_user = _env("SMTP_USER", "") or ""
+    settings.smtp_password = _env("SMTP_PASSWORD", "") or ""
+    settings.smtp_starttls = _env_bool("SMTP_STARTTLS", False)
+    settings.mail_from = _env("MAIL_FROM", settings.mail_from) or settings.mail_from
+    settings.base_url = (_env("BASE_URL", settings.base_url) or settings.base_url).rstrip("/")
+    settings.session_cookie_secure = _env_bool("SESSION_COOKIE_SECURE", True)
+    settings.idle_timeout_minutes = int(_env("IDLE_TIMEOUT_MINUTES", "30") or 30)
+    settings.login_rate_limit = _env("LOGIN_RATE_LIMIT", settings.login_rate_limit) or \
+        settings.login_rate_limit
+    settings.invite_valid_hours = int(_env("INVITE_VALID_HOURS", "72") or 72)
+    settings.reset_valid_minutes = int(_env("RESET_VALID_MINUTES", "60") or 60)
     radius = _env("DEFAULT_RADIUS_KM")
     if radius:
         settings.default_radius_km = float(radius)

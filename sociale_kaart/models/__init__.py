@@ -1,5 +1,7 @@
 """SQLAlchemy models, named after the HSDS 3 objects they hold."""
 
+from .account import ROLE_LABELS, ROLES, AuthToken, Membership, User
+from .audit import ChangeRecord, PendingChange
 from .base import Base, utcnow
 from .contact import Contact, Phone, Url
 from .location import Accessibility, Address, Location, ServiceAtLocation
@@ -14,16 +16,22 @@ __all__ = [
     "Accessibility",
     "Address",
     "Attribute",
+    "AuthToken",
+    "ChangeRecord",
     "Base",
     "Contact",
     "CostOption",
     "Language",
     "Location",
+    "Membership",
     "Metadata",
     "Organization",
     "OrganizationIdentifier",
+    "PendingChange",
     "Phone",
     "REPORT_REASONS",
+    "ROLES",
+    "ROLE_LABELS",
     "Report",
     "Schedule",
     "Service",
@@ -32,5 +40,6 @@ __all__ = [
     "Taxonomy",
     "TaxonomyTerm",
     "Url",
+    "User",
     "utcnow",
 ]

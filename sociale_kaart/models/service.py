@@ -43,6 +43,10 @@ class Service(HasId, Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: Incremented on every saved change; an editor's save must name the version it started
+    #: from, so a second editor gets a conflict instead of silently overwriting (optimistic
+    #: locking).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     organization: Mapped[Organization] = relationship(  # noqa: F821
         back_populates="services", lazy="joined"

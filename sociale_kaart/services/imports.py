@@ -193,7 +193,7 @@ def _assign(obj: Base, data: dict[str, Any], skip: Iterable[str] = ()) -> None:
 EXTENSION_COLUMNS = {
     "source", "content_hash", "created_at", "updated_at", "kern", "municipality",
     "geocode_source", "places", "places_left", "session_count", "cancelled", "facet", "name_en",
-    "label",
+    "version",
 }
 
 
@@ -237,8 +237,10 @@ class _Writer:
             return "unchanged", touched - {data["id"]} if not org_changed else touched
         outcome = "created" if service is None else "updated"
         if service is None:
-            service = Service(id=data["id"])
+            service = Service(id=data["id"], version=1)
             session.add(service)
+        else:
+            service.version = (service.version or 1) + 1
         self._service(session, service, data, record.source)
         service.content_hash = digest
         return outcome, touched
@@ -259,7 +261,7 @@ class _Writer:
         _sync(session, org.identifiers, OrganizationIdentifier,
               data.get("organization_identifiers", []), _plain)
         _sync(session, org.contacts, Contact, data.get("contacts", []), self._contact)
-        _sync(session, org.urls, Url, data.get("urls", []), _plain)
+        _sync(session, org.urls, Url, data.get("additional_websites", []), _plain)
         self._attributes(session, "organization", org.id, data.get("attributes", []))
         self._metadata(session, "organization", org.id, data.get("metadata", []))
         return True
@@ -307,7 +309,7 @@ class _Writer:
         _sync(session, service.languages, Language, data.get("languages", []), _plain)
         _sync(session, service.cost_options, CostOption, data.get("cost_options", []), _plain)
         _sync(session, service.contacts, Contact, data.get("contacts", []), self._contact)
-        _sync(session, service.urls, Url, data.get("urls", []), _plain)
+        _sync(session, service.urls, Url, data.get("additional_urls", []), _plain)
         self._attributes(session, "service", service.id, data.get("attributes", []))
         self._metadata(session, "service", service.id, data.get("metadata", []))
 

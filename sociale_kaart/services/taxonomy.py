@@ -120,7 +120,7 @@ def ensure_taxonomies(session: Session) -> int:
             session.add(row)
             added += 1
         row.code, row.name, row.name_en = term.code, term.name, term.name_en
-        row.description = term.description
+        row.description = term.description or term.name  # HSDS requires a description
         row.taxonomy_id = taxonomy_ids[term.facet]
         row.taxonomy = our_taxonomies()[term.facet].name
         row.language = "nl"
