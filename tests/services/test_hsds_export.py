@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from conftest import SAMPLE_JSON
 from sqlalchemy import select
 
-from conftest import SAMPLE_JSON
 from importers.hsds_json import HsdsJsonImporter
 from sociale_kaart.models import Service
 from sociale_kaart.services.hsds_export import service_to_hsds

@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table(
         "user_account",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -140,11 +140,11 @@ def upgrade() -> None:
     with op.batch_alter_table("service", schema=None) as batch_op:
         batch_op.add_column(sa.Column("version", sa.Integer(), server_default="1", nullable=False))
 
-    
+
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table("service", schema=None) as batch_op:
         batch_op.drop_column("version")
 
@@ -168,4 +168,4 @@ def downgrade() -> None:
 
     op.drop_table("auth_token")
     op.drop_table("user_account")
-    
+
