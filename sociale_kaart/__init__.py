@@ -60,9 +60,14 @@ def _init_search(app: Flask, settings: Settings) -> None:
 def _register_views(app: Flask) -> None:
     from flask_wtf.csrf import CSRFProtect
 
-    from .web import api, errors, public
+    from .web import api, auth, errors, public, security
 
     CSRFProtect(app)
+    security.init_app(app)
+    if "_" not in app.jinja_env.globals:  # until translations are configured
+        app.jinja_env.add_extension("jinja2.ext.i18n")
+        app.jinja_env.install_null_translations(newstyle=True)
+    app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     try:

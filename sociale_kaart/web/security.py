@@ -64,6 +64,7 @@ def init_app(app: Flask) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=settings.idle_timeout_minutes * 60,
     )
+    app.config.update(settings.flask)  # explicit overrides (tests) win
     login_manager.init_app(app)
     limiter.init_app(app)
 
