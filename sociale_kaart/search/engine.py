@@ -47,6 +47,8 @@ PLACE_DECAY_KM = 2.0
 PLACE_AREA_BONUS = 0.3       # comes to you: works in the named place's municipality
 PLACE_FAR_FACTOR = 0.5       # more than PLACE_FAR_KM away from the named place
 PLACE_FAR_KM = 10.0
+STALE_FACTOR = 0.85          # not confirmed (or changed by its publisher) for STALE_DAYS
+STALE_DAYS = 365
 RERANK_WINDOW = 300
 RELATED_SCORE = 0.2          # related-need listings score this share of the weakest match
 RELATED_MIN_STRENGTH = 1.0   # only levensgebieden named directly by thesaurus synonyms
@@ -445,6 +447,8 @@ class WhooshEngine:
         if feedback:
             share = max((feedback.get(c, 0.0) for c in meta.get("categories", [])), default=0.0)
             score *= 1 + FEEDBACK_BONUS * share
+        if is_stale(meta, self.today()):
+            score *= STALE_FACTOR
         name = fold(columns.names[docnum])
         name_words = set(re.findall(r"\w+", name))
         surfaces = plan.content_surfaces
@@ -515,6 +519,15 @@ class WhooshEngine:
                 counter.update(values)
             facets[name] = dict(sorted(counter.items()))
         return {name: {k: v for k, v in facets[name].items() if v} for name in FACET_NAMES}
+
+
+def is_stale(meta: dict, today: date) -> bool:
+    """Possibly out of date: nobody confirmed it (nor did its publisher change it) for a year.
+    The confirmation date counts; the publisher's last change stands in when there is none."""
+    known = meta.get("assured") or meta.get("modified")
+    if not known:
+        return False
+    return (today - date.fromisoformat(known[:10])).days > STALE_DAYS
 
 
 def _is_open(slots: list[list[int]], when: OpenAt) -> bool:
