@@ -69,6 +69,7 @@ class Gazetteer:
         self.pc4: dict[str, Place] = {}
         self.places: dict[str, list[Place]] = defaultdict(list)
         self.municipalities: dict[str, Place] = {}
+        self._place_keys: frozenset[str] | None = None
         self._load(geo_dir)
 
     def _load(self, geo_dir: Path) -> None:
@@ -171,9 +172,12 @@ class Gazetteer:
         return sorted((p for places in self.places.values() for p in places
                        if p.municipality == muni), key=lambda p: p.name)
 
-    def place_keys(self) -> set[str]:
+    def place_keys(self) -> frozenset[str]:
         """Every folded place and municipality name (for finding places inside query text)."""
-        return set(self.places) | set(self.municipalities) | set(self.ALIASES)
+        if self._place_keys is None:
+            self._place_keys = frozenset(self.places) | frozenset(self.municipalities) | \
+                frozenset(self.ALIASES)
+        return self._place_keys
 
 
 @cache

@@ -8,7 +8,6 @@ a search never touches the database.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -168,7 +167,8 @@ def build_document(service: Service, attributes: list[Attribute]) -> dict:
         "places_text": " ".join(kernen + municipalities + areas),
         "organization_id": service.organization_id,
         "summary": summary,
-        "meta": json.dumps(meta, separators=(",", ":")),
+        # Whoosh pickles stored fields anyway; a dict saves a JSON decode per listing on open.
+        "meta": meta,
     }
 
 

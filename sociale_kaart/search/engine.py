@@ -1,9 +1,10 @@
 """The search engine behind the seam: plan the query, score, filter, rank, count facets.
 
 ``SearchEngine`` is what the web app, the CLI and the benchmarks talk to. The Whoosh index
-scores text; everything else (rules, filters, distance, facets) runs on the in-memory columns
-of :mod:`doctable`. The backend interface (:class:`SearchBackend`) keeps the door open for a
-PostgreSQL full-text backend with the same contract.
+holds the text; :mod:`scoring` computes BM25 over its posting lists in numpy, and everything
+else (rules, filters, distance, facets) runs on the in-memory columns of :mod:`doctable`.
+The backend interface (:class:`SearchBackend`) keeps the door open for a PostgreSQL
+full-text backend with the same contract.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from typing import Protocol
 
 import numpy as np
 
-from ..geo.gazetteer import Gazetteer, Place, fold_name, haversine_km
+from ..geo.gazetteer import EARTH_RADIUS_KM, Gazetteer, Place, fold_name
 from .analysis import fold
-from .doctable import Columns, SegmentCache
+from .doctable import CODES, Columns, SegmentCache
 from .index import IndexStore
 from .params import OpenAt, ParamError, SearchParams
-from .query import QueryPlan, QueryPlanner, whoosh_query
+from .query import FIELD_BOOSTS, PHRASE_FIELDS, QueryPlan, QueryPlanner, phrase_query
+from .scoring import PostingCache, Scorer
 from .vocabulary import (
     ACCESS_CODES,
     AUDIENCE_BITS,
@@ -49,13 +51,14 @@ PLACE_FAR_FACTOR = 0.5       # more than PLACE_FAR_KM away from the named place
 PLACE_FAR_KM = 10.0
 STALE_FACTOR = 0.85          # not confirmed (or changed by its publisher) for STALE_DAYS
 STALE_DAYS = 365
-RERANK_WINDOW = 300
+RERANK_WINDOW = 150
 RELATED_SCORE = 0.2          # related-need listings score this share of the weakest match
 RELATED_MIN_STRENGTH = 1.0   # only levensgebieden named directly by thesaurus synonyms
 PLACE_TIER_KM = 2.5          # "in Woudrichem": listings this close to the named place ...
 PLACE_TIER_SHARE = 0.25      # ... that match at least this share of the best score go first
 FEEDBACK_DOCS = 8            # top listings whose levensgebieden hint at what the query is about
 FEEDBACK_BONUS = 0.3         # boost for listings sharing those levensgebieden
+FACET_LIMIT = 100             # at most this many municipalities, kernen or languages
 FACET_NAMES = ("category", "type", "municipality", "kern", "cost", "access", "audience",
                "theme", "lang")
 
@@ -117,7 +120,9 @@ class _Vocabulary:
             return None
         maxdist = 1 if len(word) <= 5 else 2
         best: tuple[float, str] | None = None
-        for candidate in self.reader.terms_within("spell", word, maxdist, prefix=1):
+        # The first two letters are rarely the mistyped ones; fixing them keeps this fast
+        # at a vocabulary of a few hundred thousand words.
+        for candidate in self.reader.terms_within("spell", word, maxdist, prefix=2):
             freq = self.reader.doc_frequency("spell", candidate)
             distance = _edit_distance(word, candidate)
             rank = freq / (1 + 4 * distance)
@@ -147,6 +152,7 @@ class WhooshEngine:
         self.planner = planner
         self.today = today
         self._segments = SegmentCache()
+        self._postings = PostingCache()
         self._lock = threading.Lock()
         self._searcher = None
         self._columns: Columns | None = None
@@ -181,6 +187,10 @@ class WhooshEngine:
             self._searcher = index.searcher()
             self._searcher_index = index
             self._columns = self._segments.columns_for(self._searcher.reader())
+            names = self._columns.folded_names
+            order = np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
+            self._name_rank = np.empty(len(names), dtype=np.int64)
+            self._name_rank[order] = np.arange(len(names))
             self._local = frozenset(m for meta in self._columns.metas
                                     for m in meta.get("municipalities", []) +
                                     meta.get("areas", []))
@@ -205,60 +215,117 @@ class WhooshEngine:
             near = self.gazetteer.resolve(params.near, prefer=self._local)
             if near is None:
                 raise ParamError("near", f"plaats of postcode {params.near[:50]!r} is onbekend")
+        reader = searcher.reader()
         plan = self.planner.plan(params.q, local_municipalities=self._local,
                                  detect_places=params.detect_places,
-                                 vocabulary=_Vocabulary(searcher.reader()))
+                                 vocabulary=_Vocabulary(reader))
+        n = len(columns)
         base = self._rule_mask(columns, today, params)
         filters = self._filter_masks(columns, params, near)
         everything = base.copy()
         for mask in filters.values():
             everything &= mask
 
-        # Text scores for every match (an empty query scores everything alike).
-        scores: dict[int, float] = {}
-        query = whoosh_query(plan)
-        text_mask = None
-        if query is not None:
-            results = searcher.search(query, limit=None, scored=True, sortedby=None)
-            text_mask = np.zeros(len(columns), dtype=bool)
-            for hit_score, docnum in results.top_n:
-                scores[docnum] = hit_score
-                text_mask[docnum] = True
-        elif not plan.is_empty or (params.q.strip() and plan.place is None):
-            text_mask = np.zeros(len(columns), dtype=bool)
+        scores = np.zeros(n, dtype=np.float32)
+        text_mask: np.ndarray | None = None
+        coverage = None
+        if not plan.is_empty:
+            scorer = Scorer(reader, columns.lengths, self._postings)
+            coverage = self._score(scorer, plan, scores)
+            text_mask = scores > 0
+            if text_mask.any():
+                # Related needs: listings in the levensgebied the person chose, or that the
+                # query's words clearly point at, follow the text matches with a small
+                # score, so a short or unusual phrasing still shows what exists.
+                related = self._related_mask(columns, params, plan)
+                if related is not None:
+                    floor = float(scores[text_mask].min()) * RELATED_SCORE
+                    extra = related & everything & ~text_mask
+                    scores[extra] = floor
+                    text_mask = text_mask | related
+        elif params.q.strip() and plan.place is None:
+            text_mask = np.zeros(n, dtype=bool)  # only unusable words: nothing matches
 
-        if text_mask is not None and scores:
-            # Related needs: listings in the levensgebied the person chose, or that the
-            # query's words clearly point at, come after the text matches with a small score,
-            # so a short or unusual phrasing still shows what exists.
-            related = self._related_mask(columns, params, plan)
-            if related is not None:
-                floor = min(scores.values()) * RELATED_SCORE
-                for docnum in np.nonzero(related & everything & ~text_mask)[0]:
-                    scores[int(docnum)] = floor
-                text_mask = text_mask | related
         final = everything if text_mask is None else (everything & text_mask)
         candidates = np.nonzero(final)[0]
         focus = near or plan.place
-        distances = self._distances(columns, candidates, focus) if focus else {}
-        coverage = self._coverage(searcher, plan) if scores else None
-        ranked = self._rank(columns, candidates, scores, plan, params, distances, focus,
-                            coverage)
+        order, final_scores, distances = self._rank(
+            columns, candidates, scores, plan, params, focus, coverage, searcher,
+            text_mask is not None)
 
         facets = self._facets(columns, base if text_mask is None else base & text_mask,
-                              filters, params)
+                              filters)
         start = (params.page - 1) * params.per_page
-        page = ranked[start:start + params.per_page]
+        page = order[start:start + params.per_page].tolist()
+        if focus is not None:
+            distances.update(self._distances(columns, np.array(page, dtype=np.int64), focus))
         hits = []
-        for docnum, score in page:
-            distance, area = distances.get(int(docnum), (None, False))
+        for docnum in page:
+            distance, area = distances.get(docnum, (None, False))
             hits.append(Hit(columns.ids[docnum], columns.names[docnum],
                             columns.organization_ids[docnum], columns.organizations[docnum],
-                            columns.summaries[docnum], columns.metas[docnum], round(score, 4),
-                            None if distance is None else round(distance, 1), area))
+                            columns.summaries[docnum], columns.metas[docnum],
+                            round(float(final_scores.get(docnum, scores[docnum])), 4),
+                            None if distance is None else round(float(distance), 1), area))
         suggestion = plan.suggestion()
-        return SearchResult(params, len(ranked), hits, facets, suggestion, near, plan.place, plan)
+        return SearchResult(params, len(order), hits, facets, suggestion, near, plan.place, plan)
 
+    # -- text scoring ----------------------------------------------------------------------
+    @staticmethod
+    def _score(scorer: Scorer, plan: QueryPlan, scores: np.ndarray):
+        """Add every word's and expansion's BM25 to ``scores``; return, per word group, its
+        weight and the documents it matched (for the coverage rule)."""
+        groups = []
+        for group, group_weight in zip(plan.groups, plan.group_weights, strict=True):
+            matched = np.zeros(len(scores), dtype=bool)
+            for stem_text, weight in group:
+                for name, boost in FIELD_BOOSTS.items():
+                    ids, values = scorer.term(name, stem_text, boost * weight)
+                    if len(ids):
+                        scores[ids] += values
+                        matched[ids] = True
+            idf = max((scorer.idf("description", stem_text) for stem_text, _ in group),
+                      default=1.0)
+            groups.append((group_weight * idf, matched))
+        for expansion in plan.expansions:
+            if len(expansion.stems) == 1:
+                for name, boost in FIELD_BOOSTS.items():
+                    ids, values = scorer.term(name, expansion.stems[0],
+                                              boost * expansion.weight)
+                    if len(ids):
+                        scores[ids] += values
+                continue
+            # A phrase from the thesaurus: all its words in the same field.
+            for name in PHRASE_FIELDS:
+                common = None
+                total = None
+                for stem_text in expansion.stems:
+                    ids, values = scorer.term(name, stem_text,
+                                              FIELD_BOOSTS[name] * expansion.weight)
+                    part = np.zeros(len(scores), dtype=np.float32)
+                    part[ids] = values
+                    present = part > 0
+                    common = present if common is None else common & present
+                    total = part if total is None else total + part
+                if common is not None and common.any():
+                    scores[common] += total[common]
+        total_weight = sum(weight for weight, _ in groups)
+        return (groups, total_weight) if groups and total_weight > 0 else None
+
+    def _phrase_bonus(self, searcher, plan: QueryPlan, window: list[int]) -> dict[int, float]:
+        """The query's words standing together (a phrase, a few words apart at most) in the
+        name or description: checked with positions, only for the best candidates."""
+        query = phrase_query(plan, fields=("name", "organization"))
+        if query is None or not window:
+            return {}
+        try:
+            results = searcher.search(query, filter=set(window), limit=None)
+        except Exception:  # a phrase check must never break a search
+            log.exception("phrase bonus failed")
+            return {}
+        return {docnum: score for score, docnum in results.top_n}
+
+    # -- rules and filters -----------------------------------------------------------------
     @staticmethod
     def _related_mask(columns: Columns, params: SearchParams,
                       plan: QueryPlan) -> np.ndarray | None:
@@ -270,7 +337,6 @@ class WhooshEngine:
         bits = sum(1 << CATEGORY_BITS[c] for c in codes)
         return (columns.categories & bits) != 0
 
-    # -- rules and filters ---------------------------------------------------------------
     @staticmethod
     def _rule_mask(columns: Columns, today: date, params: SearchParams) -> np.ndarray:
         """Never shown: deleted, inactive, and courses whose last session has passed."""
@@ -288,6 +354,12 @@ class WhooshEngine:
 
         def bits(codes: tuple[str, ...], table: dict[str, int]) -> int:
             return sum(1 << table[c] for c in codes)
+
+        def any_code(matrix: np.ndarray, names) -> np.ndarray:
+            codes = [c for c in (CODES.lookup(name) for name in names) if c is not None]
+            if not codes:
+                return np.zeros(n, dtype=bool)
+            return np.isin(matrix, codes).any(axis=1)
 
         if params.category:
             masks["category"] = (columns.categories & bits(params.category, CATEGORY_BITS)) != 0
@@ -309,21 +381,15 @@ class WhooshEngine:
             masks["upcoming"] = columns.course_end >= self.today().toordinal()
         if params.municipality:
             wanted = {self.gazetteer.municipality_name(m) or m for m in params.municipality}
-            masks["municipality"] = np.fromiter(
-                (bool(wanted.intersection(m.get("municipalities", [])) or
-                      wanted.intersection(m.get("areas", []))) for m in columns.metas),
-                dtype=bool, count=n)
+            masks["municipality"] = any_code(columns.municipality_codes, wanted) | \
+                any_code(columns.area_codes, wanted)
         if params.kern:
             wanted = {fold_name(k) for k in params.kern}
-            masks["kern"] = np.fromiter(
-                (any(fold_name(k) in wanted for k in m.get("kernen", []))
-                 for m in columns.metas),
-                dtype=bool, count=n)
+            names = [CODES.name(c) for c in range(len(CODES)) if fold_name(CODES.name(c))
+                     in wanted]
+            masks["kern"] = any_code(columns.kern_codes, names)
         if params.lang:
-            wanted = set(params.lang)
-            masks["lang"] = np.fromiter(
-                (bool(wanted.intersection(m.get("languages", []))) for m in columns.metas),
-                dtype=bool, count=n)
+            masks["lang"] = any_code(columns.language_codes, params.lang)
         if params.open is not None:
             masks["open"] = np.fromiter((_is_open(m.get("slots", []), params.open)
                                          for m in columns.metas), dtype=bool, count=n)
@@ -334,72 +400,71 @@ class WhooshEngine:
     @staticmethod
     def _near_mask(columns: Columns, near: Place, km: float) -> np.ndarray:
         """Within ``km`` of the point, or (without any location) serving its municipality."""
-        n = len(columns)
-        mask = np.zeros(n, dtype=bool)
-        # A cheap box first: 1 degree latitude is 111 km; longitude shrinks with cos(lat).
-        dlat = km / 110.0
-        dlon = km / (111.3 * math.cos(math.radians(near.lat)))
-        for docnum in np.nonzero(columns.has_point | columns.has_area)[0]:
-            meta = columns.metas[docnum]
-            points = meta.get("points") or []
-            if points:
-                for lat, lon in points:
-                    if abs(lat - near.lat) <= dlat and abs(lon - near.lon) <= dlon and \
-                            haversine_km(near.lat, near.lon, lat, lon) <= km:
-                        mask[docnum] = True
-                        break
-            elif near.municipality in (meta.get("areas") or []):
-                mask[docnum] = True
-        return mask
+        located = np.zeros(len(columns), dtype=bool)
+        rows = _in_box(columns, near, km)
+        if len(rows):
+            distances = haversine_matrix(near.lat, near.lon, columns.lats[rows],
+                                         columns.lons[rows])
+            located[rows] = (np.nan_to_num(distances, nan=np.inf) <= km).any(axis=1)
+        code = CODES.lookup(near.municipality)
+        comes = np.zeros(len(columns), dtype=bool) if code is None else \
+            (columns.area_codes == code).any(axis=1)
+        return located | (~columns.has_point & comes)
 
     @staticmethod
-    def _distances(columns: Columns, candidates: np.ndarray,
+    def _nearest(columns: Columns, docnums: np.ndarray,
+                 focus: Place) -> tuple[np.ndarray, np.ndarray]:
+        """Distance to the nearest location (inf without one), and whether a listing without
+        location serves the focus's municipality, for each docnum."""
+        if not len(docnums):
+            return np.empty(0), np.empty(0, dtype=bool)
+        distances = haversine_matrix(focus.lat, focus.lon, columns.lats[docnums],
+                                     columns.lons[docnums])
+        nearest = np.where(np.isnan(distances), np.inf, distances).min(axis=1)
+        code = CODES.lookup(focus.municipality)
+        comes = np.zeros(len(docnums), dtype=bool) if code is None else \
+            (columns.area_codes[docnums] == code).any(axis=1) & ~columns.has_point[docnums]
+        return nearest, comes
+
+    def _distances(self, columns: Columns, docnums: np.ndarray,
                    focus: Place) -> dict[int, tuple[float | None, bool]]:
+        nearest, comes = self._nearest(columns, docnums, focus)
         result: dict[int, tuple[float | None, bool]] = {}
-        for docnum in candidates:
-            meta = columns.metas[docnum]
-            points = meta.get("points") or []
-            if points:
-                result[int(docnum)] = (min(haversine_km(focus.lat, focus.lon, lat, lon)
-                                           for lat, lon in points), False)
-            elif focus.municipality in (meta.get("areas") or []):
-                result[int(docnum)] = (None, True)
+        for i, docnum in enumerate(docnums.tolist()):
+            if np.isfinite(nearest[i]):
+                result[docnum] = (float(nearest[i]), False)
+            elif comes[i]:
+                result[docnum] = (None, True)
         return result
 
     # -- ranking ---------------------------------------------------------------------------
-    @staticmethod
-    def _coverage(searcher, plan: QueryPlan):
-        """Per query word group, its weight (idf) and the documents it matches, so a listing
-        that matches the rare, meaningful words of a long question outranks one that matches
-        many of its common words."""
-        from .query import group_query
-
-        groups = []
-        for group, group_weight in list(zip(plan.groups, plan.group_weights, strict=True))[:12]:
-            weight = group_weight * max((searcher.idf("description", stem_text)
-                                         for stem_text, _ in group), default=1.0)
-            docs = set(searcher.docs_for_query(group_query(group)))
-            groups.append((weight, docs))
-        total = sum(weight for weight, _ in groups)
-        return (groups, total) if groups and total > 0 else None
-
-    def _rank(self, columns: Columns, candidates: np.ndarray, scores: dict[int, float],
-              plan: QueryPlan, params: SearchParams, distances: dict, focus: Place | None,
-              coverage=None) -> list[tuple[int, float]]:
-        scored = [(int(d), scores.get(int(d), 0.0)) for d in candidates]
-        if scores:
-            scored.sort(key=lambda item: -item[1])
-            window, rest = scored[:RERANK_WINDOW], scored[RERANK_WINDOW:]
+    def _rank(self, columns: Columns, candidates: np.ndarray, scores: np.ndarray,
+              plan: QueryPlan, params: SearchParams, focus: Place | None, coverage, searcher,
+              has_text: bool) -> tuple[np.ndarray, dict[int, float], dict]:
+        """The final order of all candidates, the re-ranked scores of the best ones, and the
+        distances computed on the way. Only the best RERANK_WINDOW are looked at one by one;
+        everything else stays in numpy."""
+        distances: dict[int, tuple[float | None, bool]] = {}
+        adjusted: dict[int, float] = {}
+        if not len(candidates):
+            return candidates, adjusted, distances
+        if has_text:
+            order = candidates[np.argsort(-scores[candidates], kind="stable")]
+            window_ids = order[:RERANK_WINDOW]
+            if focus is not None:
+                distances = self._distances(columns, window_ids, focus)
+            window = [(int(d), float(scores[d])) for d in window_ids]
             feedback = self._feedback_categories(columns, window)
-            window = [(d, self._adjust(columns, d, s, plan, distances, focus, coverage,
-                                       feedback)) for d, s in window]
+            phrases = self._phrase_bonus(searcher, plan, [d for d, _ in window])
+            window = [(d, self._adjust(columns, d, s + phrases.get(d, 0.0), plan, distances,
+                                       focus, coverage, feedback)) for d, s in window]
             best = max((score for _, score in window), default=0.0)
             wanted_names = {fold(plan.text).strip(), " ".join(plan.content_surfaces)}
 
             def tier(item: tuple[int, float]) -> tuple[int, int]:
                 """Exact-name matches first; with a place in the query, then the listings at
                 that place that match reasonably well; then the rest, by score."""
-                exact = 0 if fold(columns.names[item[0]]).strip() in wanted_names else 1
+                exact = 0 if columns.folded_names[item[0]] in wanted_names else 1
                 if plan.place is None or params.near is not None:
                     return exact, 0
                 distance = distances.get(item[0], (None, False))[0]
@@ -407,21 +472,28 @@ class WhooshEngine:
                 return exact, 0 if close and item[1] >= PLACE_TIER_SHARE * best else 1
 
             window.sort(key=lambda item: (tier(item), -item[1]))
-            scored = window + rest
+            adjusted = dict(window)
+            order = np.concatenate([np.array([d for d, _ in window], dtype=np.int64),
+                                    order[RERANK_WINDOW:]])
         elif focus is not None:
-            scored = [(d, self._place_factor(d, distances, focus)) for d, _ in scored]
-            scored.sort(key=lambda item: (-item[1], columns.names[item[0]].lower()))
+            nearest, comes = self._nearest(columns, candidates, focus)
+            factor = np.where(comes, 1 + PLACE_AREA_BONUS,
+                              np.where(nearest > PLACE_FAR_KM, PLACE_FAR_FACTOR,
+                                       1 + PLACE_NEAR_BONUS * np.exp(
+                                           -np.minimum(nearest, 1e6) / PLACE_DECAY_KM)))
+            order = candidates[np.lexsort((self._name_rank[candidates], -factor))]
+            adjusted = {int(d): float(f) for d, f in zip(candidates, factor, strict=True)}
         else:
-            scored.sort(key=lambda item: columns.names[item[0]].lower())
+            order = candidates[np.argsort(self._name_rank[candidates], kind="stable")]
         if params.sort == "name":
-            scored.sort(key=lambda item: fold(columns.names[item[0]]))
-        elif params.sort == "distance":
-            scored.sort(key=lambda item: (distances.get(item[0], (None, False))[0]
-                                          if distances.get(item[0], (None, False))[0]
-                                          is not None else 1e9))
+            order = order[np.argsort(self._name_rank[order], kind="stable")]
+        elif params.sort == "distance" and focus is not None:
+            nearest, comes = self._nearest(columns, order, focus)
+            order = order[np.argsort(np.where(comes, 1e8, nearest), kind="stable")]
         elif params.sort == "start_date":
-            scored.sort(key=lambda item: (columns.course_start[item[0]] or 10**8))
-        return scored
+            starts = columns.course_start[order].astype(np.int64)
+            order = order[np.argsort(np.where(starts > 0, starts, 10**8), kind="stable")]
+        return order, adjusted, distances
 
     @staticmethod
     def _feedback_categories(columns: Columns, window: list[tuple[int, float]]
@@ -442,14 +514,14 @@ class WhooshEngine:
         meta = columns.metas[docnum]
         if coverage is not None:
             groups, total = coverage
-            matched = sum(weight for weight, docs in groups if docnum in docs)
+            matched = sum(weight for weight, docs in groups if docs[docnum])
             score *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * matched / total
         if feedback:
             share = max((feedback.get(c, 0.0) for c in meta.get("categories", [])), default=0.0)
             score *= 1 + FEEDBACK_BONUS * share
         if is_stale(meta, self.today()):
             score *= STALE_FACTOR
-        name = fold(columns.names[docnum])
+        name = columns.folded_names[docnum]
         name_words = set(re.findall(r"\w+", name))
         surfaces = plan.content_surfaces
         if plan.categories:
@@ -478,47 +550,72 @@ class WhooshEngine:
         return 1 + PLACE_NEAR_BONUS * math.exp(-distance / PLACE_DECAY_KM)
 
     # -- facets ----------------------------------------------------------------------------
-    def _facets(self, columns: Columns, base: np.ndarray, filters: dict[str, np.ndarray],
-                params: SearchParams) -> dict[str, dict[str, int]]:
+    @staticmethod
+    def _facets(columns: Columns, base: np.ndarray,
+                filters: dict[str, np.ndarray]) -> dict[str, dict[str, int]]:
         """Counts per facet value. A facet's own filter is left out of its counts, so a person
         sees how many they would get by choosing another value too (disjunctive facets)."""
 
         def without(name: str) -> np.ndarray:
             mask = base.copy()
             for key, value in filters.items():
-                if key != name and not (name == "cost" and key == "cost"):
+                if key != name:
                     mask &= value
             return mask
 
-        facets: dict[str, dict[str, int]] = {}
-        mask = without("category")
-        facets["category"] = {code: int(np.count_nonzero(mask & ((columns.categories >> bit) & 1
-                                                                 == 1)))
-                              for code, bit in CATEGORY_BITS.items()}
-        mask = without("theme")
-        facets["theme"] = {code: int(np.count_nonzero(mask & ((columns.themes >> bit) & 1 == 1)))
-                           for code, bit in THEME_BITS.items()}
-        mask = without("audience")
-        facets["audience"] = {code: int(np.count_nonzero(mask & ((columns.audiences >> bit) & 1
-                                                                 == 1)))
-                              for code, bit in AUDIENCE_BITS.items()}
+        def bit_counts(values: np.ndarray, table: dict[str, int]) -> dict[str, int]:
+            return {code: int(np.count_nonzero((values >> bit) & 1)) for code, bit in
+                    table.items()}
+
+        def code_counts(rows: np.ndarray) -> dict[str, int]:
+            """Values are unique per listing already (see doctable), so a bincount will do."""
+            values = rows[rows >= 0]
+            if not len(values):
+                return {}
+            counts = np.bincount(values)
+            return {CODES.name(int(i)): int(counts[i]) for i in np.nonzero(counts)[0]}
+
+        facets: dict[str, dict[str, int]] = {
+            "category": bit_counts(columns.categories[without("category")], CATEGORY_BITS),
+            "theme": bit_counts(columns.themes[without("theme")], THEME_BITS),
+            "audience": bit_counts(columns.audiences[without("audience")], AUDIENCE_BITS),
+        }
         for name, column, codes in (("type", columns.type, TYPE_CODES),
                                     ("access", columns.access, ACCESS_CODES),
                                     ("cost", columns.cost, COST_CODES)):
             values = column[without(name)]
             counts = np.bincount(values[values >= 0].astype(np.int64), minlength=len(codes))
             facets[name] = {code: int(counts[i]) for i, code in enumerate(codes)}
-        for name, key in (("municipality", "municipalities"), ("kern", "kernen"),
-                          ("lang", "languages")):
-            counter: Counter[str] = Counter()
-            for docnum in np.nonzero(without(name))[0]:
-                meta = columns.metas[docnum]
-                values = set(meta.get(key, []))
-                if name == "municipality":
-                    values |= set(meta.get("areas", []))
-                counter.update(values)
-            facets[name] = dict(sorted(counter.items()))
-        return {name: {k: v for k, v in facets[name].items() if v} for name in FACET_NAMES}
+        facets["municipality"] = code_counts(columns.serves_codes[without("municipality")])
+        facets["kern"] = code_counts(columns.kern_codes[without("kern")])
+        facets["lang"] = code_counts(columns.language_codes[without("lang")])
+        result: dict[str, dict[str, int]] = {}
+        for name in FACET_NAMES:
+            counts = {k: v for k, v in facets[name].items() if v}
+            if name in ("municipality", "kern", "lang"):
+                # A region has thousands of kernen: keep the biggest, then list them by name.
+                biggest = sorted(counts.items(), key=lambda kv: -kv[1])[:FACET_LIMIT]
+                counts = dict(sorted(biggest))
+            result[name] = counts
+        return result
+
+
+def _in_box(columns: Columns, near: Place, km: float) -> np.ndarray:
+    """Rows with a location inside the bounding box of the circle: a cheap first cut."""
+    dlat = km / 110.0
+    dlon = km / (111.3 * max(0.1, math.cos(math.radians(near.lat))))
+    inside = (np.abs(columns.lats - near.lat) <= dlat) & (np.abs(columns.lons - near.lon) <= dlon)
+    return np.nonzero(inside.any(axis=1))[0]
+
+
+def haversine_matrix(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """Great-circle distances in km from one point to arrays of points (nan stays nan)."""
+    phi1 = math.radians(lat)
+    phi2 = np.radians(lats)
+    dphi = phi2 - phi1
+    dlmb = np.radians(lons - lon)
+    a = np.sin(dphi / 2) ** 2 + math.cos(phi1) * np.cos(phi2) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
 
 def is_stale(meta: dict, today: date) -> bool:

@@ -1,6 +1,7 @@
 """Search parameters: one validated object built from a query string, shared by the API, the
 pages and the benchmarks. Invalid input raises :class:`ParamError` naming the parameter, which
-the API turns into HTTP 400 and the pages into a friendly message."""
+the API turns into HTTP 400 and the pages into a friendly message. The messages are Dutch
+msgids translated with Flask-Babel in the language of the request (Dutch outside a request)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Protocol
+
+from flask_babel import gettext
 
 from .vocabulary import ACCESS, AUDIENCES, CATEGORIES, THEMES, TYPES
 
@@ -78,7 +81,7 @@ def clean_text(value: str) -> str:
 def _one(args: ArgSource, key: str) -> str | None:
     values = [v for v in args.getlist(key) if v is not None and v.strip() != ""]
     if len(values) > 1:
-        raise ParamError(key, "mag maar één keer voorkomen")
+        raise ParamError(key, gettext("mag maar één keer voorkomen"))
     return clean_text(values[0]) if values else None
 
 
@@ -93,9 +96,10 @@ def _many(args: ArgSource, key: str, allowed: frozenset[str] | None = None,
             value = part.lower() if lower else part
             if allowed is not None and value not in allowed:
                 choices = ", ".join(sorted(allowed))
-                raise ParamError(key, f"onbekende waarde {part[:50]!r}; kies uit: {choices}")
+                raise ParamError(key, gettext("onbekende waarde %(value)s; kies uit: %(choices)s",
+                                              value=repr(part[:50]), choices=choices))
             if len(value) > 100:
-                raise ParamError(key, "waarde is te lang")
+                raise ParamError(key, gettext("waarde is te lang"))
             if value not in values:
                 values.append(value)
     return tuple(values)
@@ -109,7 +113,7 @@ def _flag(args: ArgSource, key: str) -> bool:
         return True
     if value.lower() in {"0", "false", "no", "nee", "off"}:
         return False
-    raise ParamError(key, "gebruik 1 of 0")
+    raise ParamError(key, gettext("gebruik 1 of 0"))
 
 
 def _int(args: ArgSource, key: str, low: int, high: int) -> int | None:
@@ -117,10 +121,11 @@ def _int(args: ArgSource, key: str, low: int, high: int) -> int | None:
     if value is None:
         return None
     if not re.fullmatch(r"[+]?\d{1,9}", value):
-        raise ParamError(key, "moet een heel getal zijn")
+        raise ParamError(key, gettext("moet een heel getal zijn"))
     number = int(value)
     if not low <= number <= high:
-        raise ParamError(key, f"moet tussen {low} en {high} liggen")
+        raise ParamError(key, gettext("moet tussen %(low)s en %(high)s liggen", low=low,
+                                      high=high))
     return number
 
 
@@ -131,11 +136,11 @@ def _open(args: ArgSource, now: datetime) -> OpenAt | None:
     if at_text:
         match = re.fullmatch(r"([01]?\d|2[0-3])[:.]([0-5]\d)", at_text)
         if not match:
-            raise ParamError("at", "gebruik een tijd als 14:30")
+            raise ParamError("at", gettext("gebruik een tijd als 14:30"))
         at = time(int(match.group(1)), int(match.group(2)))
     if value is None:
         if at is not None:
-            raise ParamError("at", "werkt alleen samen met open")
+            raise ParamError("at", gettext("werkt alleen samen met open"))
         return None
     key = value.lower()
     if key in {"now", "nu"}:
@@ -147,8 +152,8 @@ def _open(args: ArgSource, now: datetime) -> OpenAt | None:
     try:
         return OpenAt(date.fromisoformat(value).weekday(), at)
     except ValueError:
-        raise ParamError("open", "gebruik now, een dag (ma, di, ...) of een datum "
-                                 "(JJJJ-MM-DD)") from None
+        raise ParamError("open", gettext("gebruik now, een dag (ma, di, ...) of een datum "
+                                         "(JJJJ-MM-DD)")) from None
 
 
 def parse_params(args: ArgSource, *, now: datetime | None = None,
@@ -157,28 +162,30 @@ def parse_params(args: ArgSource, *, now: datetime | None = None,
     now = now or datetime.now()
     q = _one(args, "q") or ""
     if len(q) > MAX_QUERY_CHARS:
-        raise ParamError("q", f"zoekvraag is te lang (meer dan {MAX_QUERY_CHARS} tekens)")
+        raise ParamError("q", gettext("zoekvraag is te lang (meer dan %(max)s tekens)",
+                                      max=MAX_QUERY_CHARS))
     near = _one(args, "near")
     if near is not None and len(near) > 100:
-        raise ParamError("near", "plaats of postcode is te lang")
+        raise ParamError("near", gettext("plaats of postcode is te lang"))
     km_text = _one(args, "km")
     km: float | None = None
     if km_text is not None:
         try:
             km = float(km_text.replace(",", "."))
         except ValueError:
-            raise ParamError("km", "moet een getal zijn") from None
+            raise ParamError("km", gettext("moet een getal zijn")) from None
         if not 0 < km <= 500 or km != km:
-            raise ParamError("km", "moet tussen 0 en 500 liggen")
+            raise ParamError("km", gettext("moet tussen %(low)s en %(high)s liggen", low=0,
+                                           high=500))
         if near is None:
-            raise ParamError("km", "werkt alleen samen met near")
+            raise ParamError("km", gettext("werkt alleen samen met near"))
     if near is not None and km is None:
         km = default_km
     sort = (_one(args, "sort") or "relevance").lower()
     if sort not in SORTS:
-        raise ParamError("sort", f"kies uit: {', '.join(SORTS)}")
+        raise ParamError("sort", gettext("kies uit: %(choices)s", choices=", ".join(SORTS)))
     if sort == "distance" and near is None:
-        raise ParamError("sort", "sorteren op afstand kan alleen met near")
+        raise ParamError("sort", gettext("sorteren op afstand kan alleen met near"))
     return SearchParams(
         q=q,
         near=near,

@@ -272,15 +272,16 @@ PHRASE_WEIGHT = 1.0
 PHRASE_SLOP = 3
 
 
-def phrase_query(plan: QueryPlan) -> wq.Query | None:
-    """The literal words near each other in the name or description: a phrase and proximity
-    bonus on top of the word matches."""
+def phrase_query(plan: QueryPlan, fields: tuple[str, ...] = ("name", "description")
+                 ) -> wq.Query | None:
+    """The literal words near each other in the given fields: a phrase and proximity bonus on
+    top of the word matches."""
     stems = [group[0][0] for group in plan.groups]
     if len(stems) < 2:
         return None
     return wq.Or([wq.Phrase(name, stems, slop=PHRASE_SLOP,
                             boost=FIELD_BOOSTS[name] * PHRASE_WEIGHT)
-                  for name in ("name", "description")])
+                  for name in fields])
 
 
 def whoosh_query(plan: QueryPlan) -> wq.Query | None:
