@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 INSTANCE ?= instance
 
-.PHONY: demo serve test lint fmt bench clean
+.PHONY: demo serve test lint fmt bench translations clean
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,15 @@ fmt: $(BIN)/.installed
 bench: $(BIN)/.installed  ## relevance and speed figures
 	$(BIN)/python benchmarks/relevance.py
 	$(BIN)/python benchmarks/speed.py
+
+TRANSLATIONS = sociale_kaart/translations
+translations: $(BIN)/.installed  ## extract the Dutch texts, update the English catalog, compile it
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 \
+	  --add-comments=Translators: --sort-by-file --project=sociale-kaart \
+	  --copyright-holder="Sociale Kaart" -o $(TRANSLATIONS)/messages.pot sociale_kaart templates
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
+	  --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS)
 
 clean:
 	rm -rf $(VENV) *.egg-info

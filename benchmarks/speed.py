@@ -67,6 +67,11 @@ from sociale_kaart.search.vocabulary import CATEGORIES, TYPES  # noqa: E402
 from sociale_kaart.services.imports import _Writer, write_records  # noqa: E402
 from sociale_kaart.services.taxonomy import ensure_taxonomies  # noqa: E402
 
+try:  # the audit trail write_records keeps (newer versions); the fresh path does the same
+    from sociale_kaart.services.audit import record_import_change  # noqa: E402
+except ImportError:  # pragma: no cover - older checkouts
+    record_import_change = None
+
 TODAY = date(2026, 11, 22)
 #: A fixed "now" for parse_params, so ``open=now`` style parameters are reproducible.
 NOW = datetime(2026, 11, 22, 10, 30)
@@ -148,7 +153,11 @@ def load_fresh(db: Database, records: list, chunk: int, written: set) -> None:
             fresh = _FreshSession(session, written)
             with session.no_autoflush:
                 for record in records[start:start + chunk]:
-                    writer.upsert(fresh, record)
+                    outcome, _touched = writer.upsert(fresh, record)
+                    if record_import_change is not None and outcome != "unchanged":
+                        # write_records keeps an audit trail of every created listing too
+                        record_import_change(session, record.id, record.source, outcome,
+                                             record.service)
             session.commit()
         finally:
             session.close()
@@ -288,199 +297,231 @@ def run_query(service: SearchService, args: dict):
 
 # -- one size --------------------------------------------------------------------------------
 
-def run_size(n: int, options: argparse.Namespace) -> dict:
-    result: dict = {"n": n}
-    say(f"\n=== N = {n} ===")
+def build_instance(n: int, corpus: Corpus, db: Database, search: SearchService, settings,
+                   options: argparse.Namespace, result: dict) -> None:
+    """Generate N services, import them, time documents_for, rebuild the index."""
     t = time.perf_counter()
-    corpus = Corpus(seed=options.seed)
     records = corpus.records(n)
     result["generate_s"] = time.perf_counter() - t
     say(f"corpus: {n} services generated in {result['generate_s']:.1f}s "
         f"({len(corpus.kernen)} kernen in {len(corpus.municipalities)} municipalities)")
 
-    with tempfile.TemporaryDirectory(prefix="sk-speed-") as tmp:
-        settings = load_settings(Path(tmp) / "instance", today=TODAY, database_url="")
+    # -- import -------------------------------------------------------------------------
+    result.update(load(db, records, options.chunk, options.import_budget, options.loader))
+    del records
+    say(f"import: {result['db_services']} services in {result['import_total_s']:.1f}s "
+        f"via {result['import_path']}")
+    if result["import_write_records_rate"]:
+        say(f"  write_records: {result['import_write_records_rate']:.0f} services/s "
+            f"({result['import_write_records_n']} services)")
+    if result["import_fresh_rate"]:
+        say(f"  fresh path:    {result['import_fresh_rate']:.0f} services/s "
+            f"({result['import_fresh_n']} services)")
+    result["db_mb"] = settings.database_path.stat().st_size / 2**20 \
+        if settings.database_path.exists() else None
+
+    # -- index build ----------------------------------------------------------------------
+    if not options.skip_doc_timing:
+        session = db.Session()
+        t = time.perf_counter()
+        docs = sum(1 for _ in documents_for(session))
+        result["documents_s"] = time.perf_counter() - t
+        session.close()
+        say(f"documents_for alone: {docs} documents in {result['documents_s']:.1f}s "
+            f"({docs / result['documents_s']:.0f} docs/s)")
+    t = time.perf_counter()
+    indexed = search.rebuild()
+    result["rebuild_s"] = time.perf_counter() - t
+    result["rebuild_rate"] = indexed / result["rebuild_s"]
+    result["index_mb"] = folder_mb(settings.resolved_index_path)
+    say(f"index rebuild: {indexed} docs in {result['rebuild_s']:.1f}s "
+        f"({result['rebuild_rate']:.0f} docs/s), index {result['index_mb']:.1f} MB")
+
+
+def run_size(n: int | None, options: argparse.Namespace) -> dict:
+    """One size in a fresh temporary instance, or (``n=None``) the existing ``--instance``."""
+    corpus = Corpus(seed=options.seed)
+    with contextlib.ExitStack() as stack:
+        if n is None:
+            instance = options.instance.resolve()
+        else:
+            instance = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="sk-speed-"))) / "instance"
+        settings = load_settings(instance, today=TODAY, database_url="")
         db = Database(settings.database_url)
         db.upgrade()
         search = SearchService(settings, db, follow_commits=False)
-
-        # -- import ---------------------------------------------------------------------
-        result.update(load(db, records, options.chunk, options.import_budget, options.loader))
-        say(f"import: {result['db_services']} services in {result['import_total_s']:.1f}s "
-            f"via {result['import_path']}")
-        if result["import_write_records_rate"]:
-            say(f"  write_records: {result['import_write_records_rate']:.0f} services/s "
-                f"({result['import_write_records_n']} services)")
-        if result["import_fresh_rate"]:
-            say(f"  fresh path:    {result['import_fresh_rate']:.0f} services/s "
-                f"({result['import_fresh_n']} services)")
-        result["db_mb"] = folder_mb(settings.instance_path) if settings.instance_path.exists() \
-            else 0.0
-        del records
-
-        # -- index build ------------------------------------------------------------------
-        if not options.skip_doc_timing:
-            session = db.Session()
-            t = time.perf_counter()
-            docs = sum(1 for _ in documents_for(session))
-            result["documents_s"] = time.perf_counter() - t
-            session.close()
-            say(f"documents_for alone: {docs} documents in {result['documents_s']:.1f}s "
-                f"({docs / result['documents_s']:.0f} docs/s)")
-        t = time.perf_counter()
-        indexed = search.rebuild()
-        result["rebuild_s"] = time.perf_counter() - t
-        result["rebuild_rate"] = indexed / result["rebuild_s"]
-        result["index_mb"] = folder_mb(settings.resolved_index_path)
-        say(f"index rebuild: {indexed} docs in {result['rebuild_s']:.1f}s "
-            f"({result['rebuild_rate']:.0f} docs/s), index {result['index_mb']:.1f} MB")
-
-        # -- queries ----------------------------------------------------------------------
-        mix = query_mix(corpus, options.queries, options.seed)
-        t = time.perf_counter()
-        run_query(search, {"q": "hulp"})
-        result["first_search_ms"] = (time.perf_counter() - t) * 1000
-        say(f"first search (opens the index, decodes the columns): "
-            f"{result['first_search_ms']:.0f} ms")
-        errors = 0
-        for _kind, args in mix:  # warm-up: every query once
-            try:
-                run_query(search, args)
-            except Exception as error:  # a figure, not a test: count it and go on
-                errors += 1
-                say(f"  query error {args}: {error}")
-        timings: dict[str, list[float]] = defaultdict(list)
-        zero: dict[str, int] = defaultdict(int)
-        totals: dict[str, list[int]] = defaultdict(list)
-        for kind, args in mix:
-            t = time.perf_counter()
-            try:
-                found = run_query(search, args)
-            except Exception:
-                continue
-            elapsed = (time.perf_counter() - t) * 1000
-            for key in (kind, "all"):
-                timings[key].append(elapsed)
-                totals[key].append(found.total)
-                zero[key] += found.total == 0
-        result["query_errors"] = errors
-        result["latency"] = {
-            kind: {"n": len(values), "p50": percentile(values, 50),
-                   "p95": percentile(values, 95), "p99": percentile(values, 99),
-                   "max": max(values), "mean": statistics.fmean(values),
-                   "zero": zero[kind], "median_total": statistics.median(totals[kind])}
-            for kind, values in timings.items()}
-        say(f"query latency (ms, in-process, {len(mix)} queries, after one warm-up run each):")
-        say(f"  {'class':<14}{'n':>4}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}"
-            f"{'zero':>6}{'med.hits':>10}")
-        for kind in ["all"] + [k for k, _ in CLASS_SHARES if k in timings]:
-            row = result["latency"][kind]
-            say(f"  {kind:<14}{row['n']:>4}{row['p50']:>9.1f}{row['p95']:>9.1f}"
-                f"{row['p99']:>9.1f}{row['max']:>9.1f}{row['zero']:>6}"
-                f"{row['median_total']:>10.0f}")
-        slowest = sorted(((max(v), k) for k, v in timings.items() if k != "all"),
-                         reverse=True)[:1]
-        if slowest:
-            say(f"  slowest class by max: {slowest[0][1]}")
-
-        # -- allocation peak of the search phase ---------------------------------------------
-        if not options.skip_tracemalloc:
-            peaks = []
-            tracemalloc.start()
-            for _kind, args in mix[:options.tracemalloc_queries]:
-                tracemalloc.reset_peak()
-                base = tracemalloc.get_traced_memory()[0]
-                with contextlib.suppress(Exception):
-                    run_query(search, args)
-                peaks.append((tracemalloc.get_traced_memory()[1] - base) / 2**20)
-            tracemalloc.stop()
-            result["search_alloc_peak_mb_max"] = max(peaks)
-            result["search_alloc_peak_mb_p50"] = percentile(peaks, 50)
-            say(f"tracemalloc, allocation peak per search over {len(peaks)} queries: "
-                f"p50 {result['search_alloc_peak_mb_p50']:.1f} MB, "
-                f"max {result['search_alloc_peak_mb_max']:.1f} MB")
-
-        # -- profile of the query phase -----------------------------------------------------
-        if options.profile:
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for _kind, args in mix:
-                with contextlib.suppress(Exception):
-                    run_query(search, args)
-            profiler.disable()
-            for order in ("tottime", "cumulative"):
-                out = io.StringIO()
-                stats = pstats.Stats(profiler, stream=out)
-                stats.strip_dirs().sort_stats(order).print_stats(options.profile_top)
-                text = "\n".join(line for line in out.getvalue().splitlines()
-                                 if line.strip())
-                result[f"profile_{order}"] = text
-                say(f"cProfile of the query phase ({len(mix)} queries), by {order}:")
-                say(text)
-
-        # -- incremental updates -------------------------------------------------------------
-        follower = SearchService(settings, db)  # follows commits: the web app's set-up
-        run_query(follower, {"q": "hulp"})  # opens its searcher and columns first
-        rng = random.Random(f"updates:{options.seed}:{n}")
-        # Listings a search may show (active, not an ended course): a rename must become
-        # findable. Taken from the engine's own rules so the benchmark agrees with it.
-        columns = follower.engine._columns
-        visible = WhooshEngine._rule_mask(columns, TODAY, SearchParams())
-        candidates = sorted(columns.ids[i] for i in np.nonzero(visible)[0])
-        picks = rng.sample(candidates, min(options.updates, len(candidates)))
-        commit_ms, visible_ms, other_ms, misses = [], [], [], 0
-        for i, service_id in enumerate(picks):
-            token = "zq" + "".join(rng.choice("bcdfghjklmnprstvw") for _ in range(7))
-            session = db.Session()
-            try:
-                listing = session.get(Service, service_id)
-                listing.name = f"{token} {listing.name}"
-                t = time.perf_counter()
-                session.commit()  # the after-commit hook reindexes this listing
-                committed = time.perf_counter()
-            finally:
-                session.close()
-            found = False
-            deadline = committed + options.update_timeout
-            while time.perf_counter() < deadline:
-                hits = run_query(follower, {"q": token}).hits
-                if any(h.id == service_id for h in hits):
-                    found = True
-                    break
-                time.sleep(0.001)
-            done = time.perf_counter()
-            if not found:
-                misses += 1
-                say(f"  update {i}: {token} not found within {options.update_timeout}s")
-                continue
-            commit_ms.append((committed - t) * 1000)
-            visible_ms.append((done - t) * 1000)
-            # Another SearchService of this process (a second worker) that does not follow
-            # commits: it sees the new index generation on its next search.
-            t2 = time.perf_counter()
-            seen = any(h.id == service_id for h in run_query(search, {"q": token}).hits)
-            other_ms.append((time.perf_counter() - t2) * 1000 if seen else float("nan"))
-        result["update"] = {
-            "n": len(visible_ms), "misses": misses,
-            "commit_p50": percentile(commit_ms, 50),
-            "visible_p50": percentile(visible_ms, 50),
-            "visible_p95": percentile(visible_ms, 95),
-            "visible_max": max(visible_ms) if visible_ms else float("nan"),
-            "other_p50": percentile(other_ms, 50),
-            "other_max": max(other_ms) if other_ms else float("nan"),
-            "segments": len(follower.engine._searcher.reader().leaf_readers())
-            if hasattr(follower.engine._searcher.reader(), "leaf_readers") else 1,
-        }
-        u = result["update"]
-        say(f"update latency over {u['n']} renames (commit incl. reindex hook -> found by "
-            f"search): p50 {u['visible_p50']:.0f} ms, p95 {u['visible_p95']:.0f} ms, "
-            f"max {u['visible_max']:.0f} ms; commit+hook alone p50 {u['commit_p50']:.0f} ms; "
-            f"a second SearchService's first search after it: p50 {u['other_p50']:.0f} ms, "
-            f"max {u['other_max']:.0f} ms; index segments afterwards: {u['segments']}")
+        result: dict = {"n": n, "import_write_records_rate": None, "import_fresh_rate": None,
+                        "import_fresh_n": 0, "import_write_records_n": 0,
+                        "import_total_s": None, "rebuild_s": None, "rebuild_rate": None}
+        if n is None:
+            with db.session() as session:
+                n = result["n"] = session.scalar(select(func.count()).select_from(Service))
+            result["import_path"] = "reused"
+            result["index_mb"] = folder_mb(settings.resolved_index_path)
+            say(f"\n=== existing instance {instance}: N = {n} (no import, no rebuild) ===")
+        else:
+            say(f"\n=== N = {n} ===")
+            build_instance(n, corpus, db, search, settings, options, result)
+        measure(n, corpus, db, search, settings, options, result)
         db.dispose()
     result["maxrss_mb"] = maxrss_mb()
     say(f"peak RSS (ru_maxrss) of this process: {result['maxrss_mb']:.0f} MB")
     return result
+
+
+def measure(n: int, corpus: Corpus, db: Database, search: SearchService, settings,
+            options: argparse.Namespace, result: dict) -> None:
+    """Queries, allocation peak, profile and incremental updates on a loaded instance."""
+    # -- queries ----------------------------------------------------------------------
+    mix = query_mix(corpus, options.queries, options.seed)
+    t = time.perf_counter()
+    run_query(search, {"q": "hulp"})
+    result["first_search_ms"] = (time.perf_counter() - t) * 1000
+    say(f"first search (opens the index, decodes the columns): "
+        f"{result['first_search_ms']:.0f} ms")
+    errors = 0
+    for _kind, args in mix:  # warm-up: every query once
+        try:
+            run_query(search, args)
+        except Exception as error:  # a figure, not a test: count it and go on
+            errors += 1
+            say(f"  query error {args}: {error}")
+    timings: dict[str, list[float]] = defaultdict(list)
+    cpu: dict[str, list[float]] = defaultdict(list)
+    zero: dict[str, int] = defaultdict(int)
+    totals: dict[str, list[int]] = defaultdict(list)
+    for kind, args in mix:
+        t = time.perf_counter()
+        c = time.process_time()
+        try:
+            found = run_query(search, args)
+        except Exception:
+            continue
+        elapsed = (time.perf_counter() - t) * 1000
+        used = (time.process_time() - c) * 1000
+        for key in (kind, "all"):
+            timings[key].append(elapsed)
+            cpu[key].append(used)
+            totals[key].append(found.total)
+            zero[key] += found.total == 0
+    result["query_errors"] = errors
+    result["latency"] = {
+        kind: {"n": len(values), "p50": percentile(values, 50),
+               "p95": percentile(values, 95), "p99": percentile(values, 99),
+               "max": max(values), "mean": statistics.fmean(values),
+               "cpu_p50": percentile(cpu[kind], 50), "cpu_p95": percentile(cpu[kind], 95),
+               "zero": zero[kind], "median_total": statistics.median(totals[kind])}
+        for kind, values in timings.items()}
+    say(f"query latency (ms, in-process, {len(mix)} queries, after one warm-up run each):")
+    say("  (cpu = process CPU time, less sensitive to other load on the machine)")
+    say(f"  {'class':<14}{'n':>4}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}"
+        f"{'cpu p50':>9}{'cpu p95':>9}{'zero':>6}{'med.hits':>10}")
+    for kind in ["all"] + [k for k, _ in CLASS_SHARES if k in timings]:
+        row = result["latency"][kind]
+        say(f"  {kind:<14}{row['n']:>4}{row['p50']:>9.1f}{row['p95']:>9.1f}"
+            f"{row['p99']:>9.1f}{row['max']:>9.1f}{row['cpu_p50']:>9.1f}"
+            f"{row['cpu_p95']:>9.1f}{row['zero']:>6}"
+            f"{row['median_total']:>10.0f}")
+    slowest = sorted(((max(v), k) for k, v in timings.items() if k != "all"),
+                     reverse=True)[:1]
+    if slowest:
+        say(f"  slowest class by max: {slowest[0][1]}")
+
+    # -- allocation peak of the search phase ---------------------------------------------
+    if not options.skip_tracemalloc:
+        peaks = []
+        tracemalloc.start()
+        for _kind, args in mix[:options.tracemalloc_queries]:
+            tracemalloc.reset_peak()
+            base = tracemalloc.get_traced_memory()[0]
+            with contextlib.suppress(Exception):
+                run_query(search, args)
+            peaks.append((tracemalloc.get_traced_memory()[1] - base) / 2**20)
+        tracemalloc.stop()
+        result["search_alloc_peak_mb_max"] = max(peaks)
+        result["search_alloc_peak_mb_p50"] = percentile(peaks, 50)
+        say(f"tracemalloc, allocation peak per search over {len(peaks)} queries: "
+            f"p50 {result['search_alloc_peak_mb_p50']:.1f} MB, "
+            f"max {result['search_alloc_peak_mb_max']:.1f} MB")
+
+    # -- profile of the query phase -----------------------------------------------------
+    if options.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _kind, args in mix:
+            with contextlib.suppress(Exception):
+                run_query(search, args)
+        profiler.disable()
+        for order in ("tottime", "cumulative"):
+            out = io.StringIO()
+            stats = pstats.Stats(profiler, stream=out)
+            stats.strip_dirs().sort_stats(order).print_stats(options.profile_top)
+            text = "\n".join(line for line in out.getvalue().splitlines()
+                             if line.strip())
+            result[f"profile_{order}"] = text
+            say(f"cProfile of the query phase ({len(mix)} queries), by {order}:")
+            say(text)
+
+    # -- incremental updates -------------------------------------------------------------
+    follower = SearchService(settings, db)  # follows commits: the web app's set-up
+    run_query(follower, {"q": "hulp"})  # opens its searcher and columns first
+    rng = random.Random(f"updates:{options.seed}:{n}")
+    # Listings a search may show (active, not an ended course): a rename must become
+    # findable. Taken from the engine's own rules so the benchmark agrees with it.
+    columns = follower.engine._columns
+    visible = WhooshEngine._rule_mask(columns, TODAY, SearchParams())
+    candidates = sorted(columns.ids[i] for i in np.nonzero(visible)[0])
+    picks = rng.sample(candidates, min(options.updates, len(candidates)))
+    commit_ms, visible_ms, other_ms, misses = [], [], [], 0
+    for i, service_id in enumerate(picks):
+        token = "zq" + "".join(rng.choice("bcdfghjklmnprstvw") for _ in range(7))
+        session = db.Session()
+        try:
+            listing = session.get(Service, service_id)
+            listing.name = f"{token} {listing.name}"
+            t = time.perf_counter()
+            session.commit()  # the after-commit hook reindexes this listing
+            committed = time.perf_counter()
+        finally:
+            session.close()
+        found = False
+        deadline = committed + options.update_timeout
+        while time.perf_counter() < deadline:
+            hits = run_query(follower, {"q": token}).hits
+            if any(h.id == service_id for h in hits):
+                found = True
+                break
+            time.sleep(0.001)
+        done = time.perf_counter()
+        if not found:
+            misses += 1
+            say(f"  update {i}: {token} not found within {options.update_timeout}s")
+            continue
+        commit_ms.append((committed - t) * 1000)
+        visible_ms.append((done - t) * 1000)
+        # Another SearchService of this process (a second worker) that does not follow
+        # commits: it sees the new index generation on its next search.
+        t2 = time.perf_counter()
+        seen = any(h.id == service_id for h in run_query(search, {"q": token}).hits)
+        other_ms.append((time.perf_counter() - t2) * 1000 if seen else float("nan"))
+    result["update"] = {
+        "n": len(visible_ms), "misses": misses,
+        "commit_p50": percentile(commit_ms, 50),
+        "visible_p50": percentile(visible_ms, 50),
+        "visible_p95": percentile(visible_ms, 95),
+        "visible_max": max(visible_ms) if visible_ms else float("nan"),
+        "other_p50": percentile(other_ms, 50),
+        "other_max": max(other_ms) if other_ms else float("nan"),
+        "segments": len(follower.engine._searcher.reader().leaf_readers())
+        if hasattr(follower.engine._searcher.reader(), "leaf_readers") else 1,
+    }
+    u = result["update"]
+    say(f"update latency over {u['n']} renames (commit incl. reindex hook -> found by "
+        f"search): p50 {u['visible_p50']:.0f} ms, p95 {u['visible_p95']:.0f} ms, "
+        f"max {u['visible_max']:.0f} ms; commit+hook alone p50 {u['commit_p50']:.0f} ms; "
+        f"a second SearchService's first search after it: p50 {u['other_p50']:.0f} ms, "
+        f"max {u['other_max']:.0f} ms; index segments afterwards: {u['segments']}")
 
 
 # -- the summary -----------------------------------------------------------------------------
@@ -494,18 +535,24 @@ def fmt(value, spec: str = ".0f") -> str:
 def print_summary(results: list[dict]) -> None:
     say("\n=== summary ===")
     say(f"{'N':>7} {'import/s':>9} {'path':<14} {'import s':>9} {'docs/s':>7} {'index s':>8} "
-        f"{'idx MB':>7} {'1st ms':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'upd p50':>8} "
-        f"{'upd p95':>8} {'upd max':>8} {'RSS MB':>7}")
+        f"{'idx MB':>7} {'1st ms':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'cpu p50':>8} "
+        f"{'upd p50':>8} {'upd p95':>8} {'upd max':>8} {'RSS MB':>7}")
     for r in results:
         lat = r["latency"]["all"]
         upd = r["update"]
-        rate = r["import_write_records_rate"] or r["import_fresh_rate"]
-        path = "write_records" if r["import_fresh_n"] == 0 else \
-            ("fresh" if r["import_write_records_n"] == 0 else "mixed")
+        rate = r.get("import_write_records_rate") or r.get("import_fresh_rate")
+        if r.get("import_path") == "reused":
+            path = "reused"
+        elif not r.get("import_fresh_n"):
+            path = "write_records"
+        else:
+            path = "fresh" if not r.get("import_write_records_n") else "mixed"
+
         say(f"{r['n']:>7} {fmt(rate):>9} {path:<14} {fmt(r['import_total_s']):>9} "
             f"{fmt(r['rebuild_rate']):>7} {fmt(r['rebuild_s'], '.1f'):>8} "
             f"{fmt(r['index_mb'], '.1f'):>7} {fmt(r['first_search_ms']):>7} "
             f"{fmt(lat['p50'], '.1f'):>7} {fmt(lat['p95'], '.1f'):>7} {fmt(lat['p99'], '.1f'):>7} "
+            f"{fmt(lat.get('cpu_p50'), '.1f'):>8} "
             f"{fmt(upd['visible_p50']):>8} {fmt(upd['visible_p95']):>8} "
             f"{fmt(upd['visible_max']):>8} {fmt(r['maxrss_mb']):>7}")
     say("(latencies in ms; import/s is write_records' rate where it ran, else the fresh path's)")
@@ -544,12 +591,18 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true",
                         help="run every size in this process (ru_maxrss then accumulates)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--instance", type=Path,
+                        help="measure an existing instance folder (database + index) instead "
+                             "of generating one; no import, no rebuild; the update test "
+                             "renames 20 listings in it, so use a copy")
     options = parser.parse_args()
     sizes = [int(s) for s in options.sizes.split(",") if s.strip()]
 
     started = time.perf_counter()
     results = []
-    if options.in_process or len(sizes) == 1:
+    if options.instance:
+        results.append(run_size(None, options))
+    elif options.in_process or len(sizes) == 1:
         for n in sizes:
             results.append(run_size(n, options))
     else:

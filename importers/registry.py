@@ -13,10 +13,15 @@ from pathlib import Path
 from .base import Importer, UnusableInput
 from .hsds_csv import HsdsCsvImporter
 from .hsds_json import HsdsJsonImporter
+from .ical import IcalImporter
+from .spreadsheet import SpreadsheetImporter
 
 BUILTIN: dict[str, type[Importer]] = {
     HsdsJsonImporter.name: HsdsJsonImporter,
     HsdsCsvImporter.name: HsdsCsvImporter,
+    # After the HSDS formats: a package's services.csv is HSDS, any other list a spreadsheet.
+    SpreadsheetImporter.name: SpreadsheetImporter,
+    IcalImporter.name: IcalImporter,
 }
 ENTRY_POINT_GROUP = "sociale_kaart.importers"
 

@@ -13,12 +13,13 @@ __version__ = "0.1.0"
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the web application. The steps run in this order because each needs the one
     before: settings, then the database, then search (which follows database commits), then
-    the views that use both."""
+    the languages (Flask-Babel, which the templates of the views use), then the views."""
     settings = settings or load_settings()
     app = Flask(__name__, template_folder=str(TEMPLATES_DIR), static_folder=str(STATIC_DIR))
     _configure(app, settings)
     _init_database(app, settings)
     _init_search(app, settings)
+    _init_i18n(app)
     _register_views(app)
     return app
 
@@ -57,6 +58,21 @@ def _init_search(app: Flask, settings: Settings) -> None:
     app.extensions["sociale_kaart.search"] = search
 
 
+def _init_i18n(app: Flask) -> None:
+    """Dutch by default, English as a second language (see sociale_kaart/i18n.py)."""
+    from flask_babel import Babel
+
+    from .i18n import DEFAULT_LANGUAGE, TRANSLATIONS_DIR, select_locale
+    from .web import i18n
+
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
+    Babel(app, locale_selector=select_locale)
+    # `{% trans %}` blocks ignore line breaks and indentation, as the extractor does (babel.cfg).
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    i18n.register(app)
+
+
 def _register_views(app: Flask) -> None:
     from flask_wtf.csrf import CSRFProtect
 
@@ -70,11 +86,20 @@ def _register_views(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    from .web import hsds_api, openapi, opendata  # HSDS API, OpenAPI docs, open data (issue 8)
+
+    app.register_blueprint(hsds_api.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(opendata.bp)
     try:
         from .web import map_views
     except ImportError:  # pragma: no cover - the map view is being built
         map_views = None
     if map_views is not None:
         app.register_blueprint(map_views.bp)
+    from .web import feeds, professional, reports_queue, users
+
+    for blueprint in (users.bp, professional.bp, feeds.bp, reports_queue.bp):
+        app.register_blueprint(blueprint)
     errors.register(app)
     public.register_template_helpers(app)

@@ -91,22 +91,30 @@ def _progress(records):
     return tqdm(records, desc="importeren", unit="dienst", file=sys.stderr)
 
 
+IMPORT_FORMATS = ["hsds-json", "hsds-csv", "spreadsheet", "ical"]
+
+
 @main.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["hsds-json", "hsds-csv"]),
+@click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS),
               help="Input format; by default detected from content and name.")
 @click.option("--dry-run", is_flag=True, help="Check and report, but store nothing.")
 @click.option("--strict", is_flag=True, help="Store nothing when any record is invalid.")
+@click.option("--report-json", "report_json", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write one JSON entry per source record (row) to this file.")
 @pass_context
 def import_(ctx: Context, paths: tuple[Path, ...], fmt: str | None, dry_run: bool,
-            strict: bool) -> None:
-    """Import HSDS JSON (array, object, page, JSON Lines) or an HSDS CSV package (folder or
-    zip). Records are upserted by id; a re-import changes nothing."""
+            strict: bool, report_json: Path | None) -> None:
+    """Import HSDS JSON (array, object, page, JSON Lines), an HSDS CSV package (folder or
+    zip), an activity list (xlsx, ods, csv) or an agenda (.ics). Records are upserted by id; a
+    re-import changes nothing; a record that describes a listing we already hold is proposed as
+    a merge instead of created twice."""
     from importers.base import UnusableInput
 
     from .geo.geocode import Geocoder
     from .search import SearchService
-    from .services.imports import read_sources, write_records
+    from .services.import_report import run_records
+    from .services.imports import read_sources
 
     settings = ctx.settings
     try:
@@ -119,18 +127,34 @@ def import_(ctx: Context, paths: tuple[Path, ...], fmt: str | None, dry_run: boo
     search = SearchService(settings, db)
     geocoder = Geocoder(online=settings.geocoder == "nominatim",
                         user_agent=settings.nominatim_user_agent)
-    report = write_records(db, records, errors, dry_run=dry_run, strict=strict,
-                           geocoder=geocoder, progress=_progress)
+    run = run_records(db, records, errors, dry_run=dry_run, strict=strict, geocoder=geocoder,
+                      progress=_progress)
+    _echo_run(run, strict)
+    if report_json is not None:
+        run.write_json(report_json)
+    db.dispose()
+    _ = search
+    sys.exit(run.exit_code)
+
+
+def _echo_run(run, strict: bool) -> None:
+    """What an import did, on stderr per record and on stdout as one summary line."""
+    report = run.report
     for warning in report.warnings:
         click.echo(f"Waarschuwing: {warning}", err=True)
     for error in report.rejected:
         click.echo(f"Afgewezen: {error}", err=True)
+    for entry in run.entries:
+        if entry.status == "duplicate":
+            where = entry.source + (f":{entry.row}" if entry.row else "")
+            click.echo(f"Dubbel: {where}: lijkt op bestaande vermelding {entry.duplicate_of}; "
+                       "voorgesteld om samen te voegen", err=True)
+        elif entry.status == "skipped" and entry.record is None:
+            click.echo(f"Overgeslagen: {entry.source}:{entry.row}: "
+                       f"{'; '.join(entry.warnings)}", err=True)
     if strict and report.rejected:
         click.echo("--strict: er is niets opgeslagen omdat er afgewezen records zijn.", err=True)
-    click.echo(report.summary())
-    db.dispose()
-    _ = search
-    sys.exit(report.exit_code)
+    click.echo(run.summary())
 
 
 @main.group()
@@ -197,6 +221,12 @@ def demo(ctx: Context, host: str, port: int, no_serve: bool) -> None:
     if not no_serve:
         _serve(settings, host, port)
 
+
+# `user` and `remind` (sociale_kaart/cli_users.py) add themselves to `main` when imported.
+from . import cli_users  # noqa: E402,F401
+from .cli_export import export  # noqa: E402
+
+main.add_command(export)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -101,6 +101,10 @@ class Settings:
     invite_valid_hours: int = 72
     #: Minutes a password-reset link stays valid.
     reset_valid_minutes: int = 60
+    #: Requests per client address to the HSDS API (``/hsds/``), Flask-Limiter syntax.
+    hsds_rate_limit: str = "300 per minute"
+    #: Licence of the open data downloads, shown on ``/open-data``.
+    open_data_licence: str = "CC0 1.0"
     #: Extra Flask settings (tests use ``TESTING``).
     flask: dict = field(default_factory=dict)
 
@@ -150,6 +154,10 @@ def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Set
         settings.login_rate_limit
     settings.invite_valid_hours = int(_env("INVITE_VALID_HOURS", "72") or 72)
     settings.reset_valid_minutes = int(_env("RESET_VALID_MINUTES", "60") or 60)
+    settings.hsds_rate_limit = _env("HSDS_RATE_LIMIT", settings.hsds_rate_limit) or \
+        settings.hsds_rate_limit
+    settings.open_data_licence = _env("OPEN_DATA_LICENCE", settings.open_data_licence) or \
+        settings.open_data_licence
     radius = _env("DEFAULT_RADIUS_KM")
     if radius:
         settings.default_radius_km = float(radius)

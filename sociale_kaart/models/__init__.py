@@ -4,9 +4,11 @@ from .account import ROLE_LABELS, ROLES, AuthToken, Membership, User
 from .audit import ChangeRecord, PendingChange
 from .base import Base, utcnow
 from .contact import Contact, Phone, Url
+from .duplicate import DECISIONS, MERGE_STATUSES, MergeProposal, SourceDecision
 from .location import Accessibility, Address, Location, ServiceAtLocation
 from .metadata import Metadata
 from .organization import Organization, OrganizationIdentifier
+from .reminder import Reminder
 from .report import REPORT_REASONS, Report
 from .schedule import Schedule
 from .service import CostOption, Language, Service, ServiceArea
@@ -20,6 +22,10 @@ __all__ = [
     "ChangeRecord",
     "Base",
     "Contact",
+    "DECISIONS",
+    "MERGE_STATUSES",
+    "MergeProposal",
+    "SourceDecision",
     "CostOption",
     "Language",
     "Location",
@@ -32,6 +38,7 @@ __all__ = [
     "REPORT_REASONS",
     "ROLES",
     "ROLE_LABELS",
+    "Reminder",
     "Report",
     "Schedule",
     "Service",

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base, utcnow
 
 CHANGE_SOURCES = ("import", "provider", "moderator", "beheerder", "system")
-PENDING_STATUSES = ("pending", "published", "rejected")
+#: ``superseded``: the same listing got a newer proposal before a moderator decided.
+PENDING_STATUSES = ("pending", "published", "rejected", "superseded")
 
 
 class ChangeRecord(Base):

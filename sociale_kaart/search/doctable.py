@@ -10,6 +10,8 @@ ints for type, access and cost; day ordinals for course dates) and Python lists 
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 import threading
 from dataclasses import dataclass
@@ -134,6 +136,7 @@ class Columns:
     age_max: np.ndarray        # float32
     has_point: np.ndarray      # bool
     has_area: np.ndarray       # bool
+    multi_point: np.ndarray    # bool: more than one location
     municipality_codes: np.ndarray  # int32 (n, MAX_PLACES): locations' municipalities, -1 pad
     serves_codes: np.ndarray   # int32 (n, MAX_PLACES): municipalities of locations + areas
     area_codes: np.ndarray     # int32 (n, MAX_PLACES): service-area municipalities
@@ -192,6 +195,7 @@ def build_columns(stored: list[dict], deleted: set[int] | None = None,
         age_max=np.array([age(m, 1) for m in metas], dtype=np.float32),
         has_point=np.array([bool(m.get("points")) for m in metas], dtype=bool),
         has_area=np.array([bool(m.get("areas")) for m in metas], dtype=bool),
+        multi_point=np.array([len(m.get("points") or []) > 1 for m in metas], dtype=bool),
         municipality_codes=np.array([_codes(m.get("municipalities", []), MAX_PLACES)
                                      for m in metas], dtype=np.int32).reshape(n, MAX_PLACES),
         area_codes=np.array([_codes(m.get("areas", []), MAX_PLACES) for m in metas],
@@ -226,7 +230,7 @@ def join_columns(parts: list[Columns]) -> Columns:
         if isinstance(values[0], np.ndarray):
             joined[name] = np.concatenate(values) if values else np.array([])
         else:
-            joined[name] = [item for value in values for item in value]
+            joined[name] = list(itertools.chain.from_iterable(values))
     return Columns(**joined)
 
 
@@ -298,10 +302,11 @@ class SegmentCache:
             if sub.has_deletions():
                 # Deletions change without a new segment id: apply them to a copy of the mask.
                 alive = base.alive.copy()
-                for docnum in range(sub.doc_count_all()):
-                    if sub.is_deleted(docnum):
-                        alive[docnum] = False
-                base = Columns(**{**base.__dict__, "alive": alive})
+                found = sub.deleted_docs_set
+                found = found() if callable(found) else found
+                deleted = np.fromiter(found, dtype=np.int64)
+                alive[deleted[deleted < len(alive)]] = False
+                base = dataclasses.replace(base, alive=alive)
             parts.append(base)
         with self._lock:
             for key in list(self._by_segment):

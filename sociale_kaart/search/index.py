@@ -126,7 +126,8 @@ class IndexStore:
                     writer.delete_by_term("id", service_id)
                 else:
                     writer.update_document(spell=_spell_text(document), **document)
-            writer.commit(merge=len(items) > 50)
+            # Merging small segments keeps their number (and the cost of reopening) low.
+            writer.commit(merge=True)
         except BaseException:
             writer.cancel()
             raise

@@ -3,7 +3,8 @@
 The importers are pure readers (``importers/``); this module is the one writer. A run
 1. reads the whole input (unusable input stops here: nothing is touched),
 2. upserts every valid service by id inside ONE transaction, comparing a hash of the record as
-   imported so a re-run of the same file changes nothing,
+   imported so a re-run of the same file changes nothing, and records every created or
+   updated listing in the audit trail (``services/audit.py``),
 3. commits (or, with ``dry_run``, rolls back; with ``strict``, writes nothing when any record
    was rejected), and only then lets the search index follow.
 A crash or kill before the commit leaves the database exactly as it was (SQLite and PostgreSQL
@@ -50,6 +51,7 @@ from ..models import (
     TaxonomyTerm,
     Url,
 )
+from .audit import record_import_change
 from .taxonomy import ensure_taxonomies, match_term
 
 PLACES_RE = re.compile(r"(\d+)\s*(?:plaatsen|plekken|deelnemers|places)", re.I)
@@ -129,6 +131,9 @@ def write_records(db: Database, records: list[ImportedRecord], errors: list[Reco
             with session.no_autoflush:
                 outcome, touched = writer.upsert(session, record)
             getattr(report, outcome).append(record.id)
+            if outcome != "unchanged":  # the audit trail: who (the file), when, before/after
+                record_import_change(session, record.id, record.source, outcome,
+                                     record.service)
             mark_changed(session, touched)
             session.flush()
         if dry_run:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
@@ -28,26 +29,31 @@ bp = Blueprint("auth", __name__, url_prefix="/account")
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mailadres", validators=[DataRequired("Vul uw e-mailadres in."),
-                                                  Length(max=320)])
-    password = PasswordField("Wachtwoord", validators=[DataRequired("Vul uw wachtwoord in."),
-                                                       Length(max=1000)])
+    email = EmailField(lazy_gettext("E-mailadres"),
+                       validators=[DataRequired(lazy_gettext("Vul uw e-mailadres in.")),
+                                   Length(max=320)])
+    password = PasswordField(lazy_gettext("Wachtwoord"),
+                             validators=[DataRequired(lazy_gettext("Vul uw wachtwoord in.")),
+                                         Length(max=1000)])
 
 
 class PasswordForm(FlaskForm):
     password = PasswordField(
-        f"Nieuw wachtwoord (minstens {MIN_PASSWORD_LENGTH} tekens)",
-        validators=[DataRequired("Kies een wachtwoord."),
+        lazy_gettext("Nieuw wachtwoord (minstens %(min)s tekens)", min=MIN_PASSWORD_LENGTH),
+        validators=[DataRequired(lazy_gettext("Kies een wachtwoord.")),
+                    # wtforms fills in %(min)d itself
                     Length(min=MIN_PASSWORD_LENGTH,
-                           message=f"Kies minstens {MIN_PASSWORD_LENGTH} tekens."),
+                           message=lazy_gettext("Kies minstens %(min)d tekens.")),
                     Length(max=1000)])
-    confirm = PasswordField("Herhaal het wachtwoord",
-                            validators=[EqualTo("password", "De wachtwoorden zijn niet gelijk.")])
+    confirm = PasswordField(lazy_gettext("Herhaal het wachtwoord"),
+                            validators=[EqualTo("password", lazy_gettext(
+                                "De wachtwoorden zijn niet gelijk."))])
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField("E-mailadres", validators=[DataRequired("Vul uw e-mailadres in."),
-                                                  Length(max=320)])
+    email = EmailField(lazy_gettext("E-mailadres"),
+                       validators=[DataRequired(lazy_gettext("Vul uw e-mailadres in.")),
+                                   Length(max=320)])
 
 
 def _login_key() -> str:
@@ -92,8 +98,8 @@ def login():
                 return redirect(safe_next(request.args.get("next"), home_for(user)))
         finally:
             db_session.close()
-        form.password.errors = ["Dit e-mailadres en wachtwoord horen niet bij elkaar, of het "
-                                "account is niet actief."]
+        form.password.errors = [gettext("Dit e-mailadres en wachtwoord horen niet bij elkaar, "
+                                        "of het account is niet actief.")]
         status = 400
     elif request.method == "POST":
         status = 400
@@ -105,7 +111,7 @@ def logout():
     """Sign out; the session (and anything in it, like a referral list) is gone."""
     logout_user()
     session.clear()
-    flash("U bent uitgelogd.")
+    flash(gettext("U bent uitgelogd."))
     return redirect(url_for("public.home"))
 
 
@@ -140,7 +146,7 @@ def _set_password(token: str, purpose: str, template: str):
                 form.password.errors = [error.message]
                 status = 400
             else:
-                flash("Uw wachtwoord is ingesteld. U kunt nu inloggen.")
+                flash(gettext("Uw wachtwoord is ingesteld. U kunt nu inloggen."))
                 return redirect(url_for("auth.login"))
         elif request.method == "POST":
             status = 400
@@ -165,16 +171,19 @@ def forgot_password():
                 db_session.commit()
                 link = settings.base_url + url_for("auth.reset_password", token=token)
                 try:
-                    send_mail(settings, user.email, "Nieuw wachtwoord voor de sociale kaart",
-                              "Via deze link kiest u een nieuw wachtwoord:\n\n"
-                              f"{link}\n\nDe link werkt {settings.reset_valid_minutes} minuten "
-                              "en één keer. Heeft u dit niet gevraagd? Dan kunt u deze e-mail "
-                              "negeren.")
+                    send_mail(settings, user.email,
+                              gettext("Nieuw wachtwoord voor de sociale kaart"),
+                              gettext("Via deze link kiest u een nieuw wachtwoord:\n\n"
+                                      "%(link)s\n\nDe link werkt %(minutes)s minuten en één "
+                                      "keer. Heeft u dit niet gevraagd? Dan kunt u deze e-mail "
+                                      "negeren.", link=link,
+                                      minutes=settings.reset_valid_minutes))
                 except MailError:
                     pass  # logged; the answer must not reveal whether the account exists
         finally:
             db_session.close()
-        flash("Als dit e-mailadres bij ons bekend is, krijgt u een e-mail met een link.")
+        flash(gettext("Als dit e-mailadres bij ons bekend is, krijgt u een e-mail met een "
+                      "link."))
         return redirect(url_for("auth.login"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/forgot.html", form=form), status

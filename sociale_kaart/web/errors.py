@@ -1,10 +1,11 @@
-"""Error pages in plain Dutch, and JSON errors for the API."""
+"""Error pages in plain Dutch (or English), and JSON errors for the API (always Dutch)."""
 
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 
 log = logging.getLogger(__name__)
 
@@ -18,27 +19,27 @@ def register(app: Flask) -> None:
             request.query_string.decode("utf-8")
         except UnicodeDecodeError:
             if request.path.startswith("/api/"):
-                return jsonify({"error": {"param": "q",
-                                          "message": "de zoekvraag is geen geldige UTF-8"}}), 400
+                message = gettext("de zoekvraag is geen geldige UTF-8")
+                return jsonify({"error": {"param": "q", "message": message}}), 400
             return render_template("errors/400.html"), 400
         return None
 
     @app.errorhandler(404)
     def not_found(_error):
         if request.path.startswith("/api/"):
-            return jsonify({"error": {"param": "path", "message": "niet gevonden"}}), 404
+            return jsonify({"error": {"param": "path", "message": gettext("niet gevonden")}}), 404
         return render_template("errors/404.html"), 404
 
     @app.errorhandler(405)
     def method_not_allowed(_error):
         if request.path.startswith("/api/"):
             return jsonify({"error": {"param": "method",
-                                      "message": "alleen GET is toegestaan"}}), 405
+                                      "message": gettext("alleen GET is toegestaan")}}), 405
         return render_template("errors/404.html"), 405
 
     @app.errorhandler(500)
     def server_error(error):
         log.error("server error on %s: %s", request.path, error)
         if request.path.startswith("/api/"):
-            return jsonify({"error": {"param": None, "message": "interne fout"}}), 500
+            return jsonify({"error": {"param": None, "message": gettext("interne fout")}}), 500
         return render_template("errors/500.html"), 500

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext
 
 from ..geo.gazetteer import default_gazetteer, haversine_km
 from ..search import ParamError, SearchResult
@@ -103,9 +104,10 @@ def _chips() -> list[tuple[str, str, str]]:
             chips.append((FACET_LABELS.get(key, key), facet_label(key, value),
                           _url_with(**{key: rest or None})))
     if request.args.get("free") == "1":
-        chips.append(("Kosten", "Gratis", _url_with(free=None)))
+        chips.append((gettext("Kosten"), gettext("Gratis"), _url_with(free=None)))
     if request.args.get("near"):
-        chips.append(("In de buurt van", request.args["near"], _url_with(near=None, km=None)))
+        chips.append((gettext("In de buurt van"), request.args["near"],
+                      _url_with(near=None, km=None)))
     return chips
 
 

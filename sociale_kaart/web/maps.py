@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import folium
 from branca.element import CssLink, JavascriptLink, MacroElement
 from flask import current_app, g, url_for
+from flask_babel import gettext
 from folium.plugins import FastMarkerCluster
 from folium.template import Template
 from markupsafe import Markup, escape
@@ -148,7 +149,10 @@ def tiles_url() -> str | None:
 
 
 def tiles_attribution() -> str:
-    return current_app.config.get("TILES_ATTRIBUTION") or DEFAULT_TILES_ATTRIBUTION
+    configured = current_app.config.get("TILES_ATTRIBUTION")
+    if not configured or configured == DEFAULT_TILES_ATTRIBUTION:
+        return gettext("Kaartgegevens &copy; Kadaster")
+    return configured
 
 
 def tiles_origin() -> str | None:
@@ -228,7 +232,7 @@ def _render(fmap: folium.Map, *, marker_count: int, label: str) -> RenderedMap:
                        tiles_url=tiles_url())
 
 
-def results_map(markers: Sequence[MapMarker], *, label: str = "Kaart met de resultaten"
+def results_map(markers: Sequence[MapMarker], *, label: str | None = None
                 ) -> RenderedMap | None:
     """A clustered map fitted to these markers; None when there is nothing to put on it."""
     if not markers:
@@ -242,7 +246,8 @@ def results_map(markers: Sequence[MapMarker], *, label: str = "Kaart met de resu
     cluster.default_css = [(f"markercluster_{i}", _static(path))
                            for i, path in enumerate(CLUSTER_CSS)]
     cluster.add_to(fmap)
-    return _render(fmap, marker_count=len(markers), label=label)
+    return _render(fmap, marker_count=len(markers),
+                   label=label or gettext("Kaart met de resultaten"))
 
 
 def detail_map(location_points: Sequence[tuple[float, float, str]]) -> RenderedMap | None:
@@ -253,10 +258,10 @@ def detail_map(location_points: Sequence[tuple[float, float, str]]) -> RenderedM
     fmap = _new_map([(lat, lon) for lat, lon, _ in points], scroll_wheel_zoom=False)
     if len(points) == 1:
         fmap.options["zoom"] = 16
-    markers = [MapMarker(lat, lon, label or "Locatie") for lat, lon, label in points]
+    markers = [MapMarker(lat, lon, label or gettext("Locatie")) for lat, lon, label in points]
     PlainMarkers([[m.lat, m.lon, m.popup_html(), m.title] for m in markers],
                  MARKER_CALLBACK).add_to(fmap)
-    return _render(fmap, marker_count=len(points), label="Kaart met het adres")
+    return _render(fmap, marker_count=len(points), label=gettext("Kaart met het adres"))
 
 
 def detail_map_html(location_points: list[tuple[float, float, str]]) -> Markup:

@@ -20,33 +20,44 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup
 from sqlalchemy import select
 
+from ..i18n import current_language, term_name
 from ..models import Service
 from ..search import ParamError, SearchParams
 from ..search.params import parse_params
-from ..services.listings import MONTHS, format_date, format_time, load_listing
+from ..services.listings import format_date, format_time, load_listing, month_name
 from ..services.reports import ReportError, create_report
 from ..services.taxonomy import terms_by_facet
 from . import get_db, get_search, get_settings
 from .forms import ReportForm
+from .security import limiter
 
 bp = Blueprint("public", __name__)
 
-EXAMPLE_NEEDS = ["hulp bij geldzaken", "mantelzorg", "eenzaam", "taalcafé", "vervoer",
-                 "opvoeden"]
+#: Example searches on the home page (the search also understands everyday English words).
+EXAMPLE_NEEDS = [lazy_gettext("hulp bij geldzaken"), lazy_gettext("mantelzorg"),
+                 lazy_gettext("eenzaam"), lazy_gettext("taalcafé"), lazy_gettext("vervoer"),
+                 lazy_gettext("opvoeden")]
 FACET_LABELS = {
-    "category": "Onderwerp", "type": "Soort aanbod", "audience": "Voor wie",
-    "access": "Toegang", "cost": "Kosten", "municipality": "Gemeente", "kern": "Plaats",
-    "lang": "Taal", "theme": "Thema",
+    "category": lazy_gettext("Onderwerp"), "type": lazy_gettext("Soort aanbod"),
+    "audience": lazy_gettext("Voor wie"), "access": lazy_gettext("Toegang"),
+    "cost": lazy_gettext("Kosten"), "municipality": lazy_gettext("Gemeente"),
+    "kern": lazy_gettext("Plaats"), "lang": lazy_gettext("Taal"), "theme": lazy_gettext("Thema"),
 }
 FACET_TERM_KEYS = {"category": "levensgebied", "type": "soort", "audience": "doelgroep",
                    "access": "toegang", "cost": "kosten", "theme": "thema"}
-LANGUAGE_NAMES = {"nl": "Nederlands", "en": "Engels", "ar": "Arabisch", "tr": "Turks",
-                  "pl": "Pools", "uk": "Oekraïens", "de": "Duits", "fr": "Frans",
-                  "ti": "Tigrinya", "so": "Somalisch", "fa": "Perzisch", "es": "Spaans",
-                  "ru": "Russisch", "ro": "Roemeens", "bg": "Bulgaars", "zgh": "Berbers"}
+LANGUAGE_NAMES = {
+    "nl": lazy_gettext("Nederlands"), "en": lazy_gettext("Engels"),
+    "ar": lazy_gettext("Arabisch"), "tr": lazy_gettext("Turks"), "pl": lazy_gettext("Pools"),
+    "uk": lazy_gettext("Oekraïens"), "de": lazy_gettext("Duits"), "fr": lazy_gettext("Frans"),
+    "ti": lazy_gettext("Tigrinya"), "so": lazy_gettext("Somalisch"),
+    "fa": lazy_gettext("Perzisch"), "es": lazy_gettext("Spaans"), "ru": lazy_gettext("Russisch"),
+    "ro": lazy_gettext("Roemeens"), "bg": lazy_gettext("Bulgaars"),
+    "zgh": lazy_gettext("Berbers"),
+}
 RADIUS_CHOICES = (2, 5, 10, 25)
 FEW_RESULTS = 3
 BROWSE_PER_PAGE = 50
@@ -55,10 +66,23 @@ BROWSE_PER_PAGE = 50
 def facet_label(facet: str, code: str) -> str:
     key = FACET_TERM_KEYS.get(facet)
     if key and code in terms_by_facet()[key]:
-        return terms_by_facet()[key][code].name
+        return term_name(terms_by_facet()[key][code])
     if facet == "lang":
-        return LANGUAGE_NAMES.get(code, code)
+        return str(LANGUAGE_NAMES.get(code, code))
     return code
+
+
+def language_names(languages) -> list[str]:
+    """The names of a listing's languages: as the data give them in Dutch, from the code in
+    English (the data's names are Dutch)."""
+    names = []
+    for language in languages:
+        code = (language.code or "").lower()
+        if current_language() != "nl" and code in LANGUAGE_NAMES:
+            names.append(str(LANGUAGE_NAMES[code]))
+        elif language.name:
+            names.append(language.name)
+    return names
 
 
 def short_date(iso: str | None) -> str:
@@ -66,7 +90,7 @@ def short_date(iso: str | None) -> str:
     if not iso:
         return ""
     day = date.fromisoformat(iso)
-    text = f"{day.day} {MONTHS[day.month - 1][:3]}"
+    text = f"{day.day} {month_name(day.month)[:3]}"
     return text if day.year == get_settings().today_or_now().year else f"{text} {day.year}"
 
 
@@ -76,7 +100,8 @@ def register_template_helpers(app: Flask) -> None:
         return {"settings": get_settings(), "facet_label": facet_label,
                 "map_enabled": "maps.map_view" in app.view_functions,
                 "format_date": format_date, "format_time": format_time,
-                "short_date": short_date, "levensgebieden": terms_by_facet()["levensgebied"]}
+                "short_date": short_date, "language_names": language_names,
+                "levensgebieden": terms_by_facet()["levensgebied"]}
 
 
 def _url_with(**changes) -> str:
@@ -96,7 +121,8 @@ def _url_with(**changes) -> str:
 def home():
     """The start page: one big search box, example needs and a tile per levensgebied."""
     categories = list(terms_by_facet()["levensgebied"].values())
-    return render_template("public/home.html", examples=EXAMPLE_NEEDS, categories=categories)
+    return render_template("public/home.html", examples=[str(e) for e in EXAMPLE_NEEDS],
+                           categories=categories)
 
 
 def _chips() -> list[tuple[str, str, str]]:
@@ -108,10 +134,12 @@ def _chips() -> list[tuple[str, str, str]]:
             chips.append((FACET_LABELS.get(key, key), facet_label(key, value),
                           _url_with(**{key: rest or None})))
     if request.args.get("free") == "1":
-        chips.append(("Kosten", "Gratis", _url_with(free=None)))
+        chips.append((gettext("Kosten"), gettext("Gratis"), _url_with(free=None)))
     if request.args.get("near"):
         km = request.args.get("km") or int(get_settings().default_radius_km)
-        chips.append(("Afstand", f"binnen {km} km van {request.args['near']}",
+        chips.append((gettext("Afstand"),
+                      gettext("binnen %(km)s km van %(place)s", km=km,
+                              place=request.args["near"]),
                       _url_with(near=None, km=None, sort=None)))
     return chips
 
@@ -139,6 +167,11 @@ def search():
                            few_results=FEW_RESULTS), status
 
 
+def _term_intro(term) -> str:
+    """A term's description; the taxonomy has no English descriptions, so none in English."""
+    return term.description if current_language() == "nl" else ""
+
+
 def _browse(title: str, intro: str, params: SearchParams, kind: str, code: str):
     result = get_search().search(params)
     return render_template("public/browse.html", title=title, intro=intro, result=result,
@@ -152,7 +185,7 @@ def browse_category(code: str):
     if term is None:
         abort(404)
     page = _page_arg()
-    return _browse(term.name, term.description,
+    return _browse(term_name(term), _term_intro(term),
                    SearchParams(category=(code,), per_page=BROWSE_PER_PAGE, page=page,
                                 sort="name"), "category", code)
 
@@ -164,7 +197,7 @@ def browse_theme(code: str):
     if term is None:
         abort(404)
     page = _page_arg()
-    return _browse(term.name, term.description,
+    return _browse(term_name(term), _term_intro(term),
                    SearchParams(theme=(code,), per_page=BROWSE_PER_PAGE, page=page,
                                 sort="name"), "theme", code)
 
@@ -185,7 +218,8 @@ def browse_place(kern: str):
             if candidate.lower().replace("-", " ") == kern.lower().replace("-", " "):
                 name = candidate
     return render_template("public/browse.html", title=name,
-                           intro=f"Aanbod met een adres in {name}.", result=result,
+                           intro=gettext("Aanbod met een adres in %(place)s.", place=name),
+                           result=result,
                            kind="kern", code=kern)
 
 
@@ -288,6 +322,7 @@ def _detail_map(service) -> Markup | None:
 
 
 @bp.route("/aanbod/<service_id>/klopt-niet", methods=["GET", "POST"])
+@limiter.limit("5 per minute;30 per day", methods=["POST"])
 def report(service_id: str):
     """'Klopt er iets niet?': anyone can report a wrong listing, without an account."""
     if len(service_id) > 64:
@@ -306,10 +341,11 @@ def report(service_id: str):
                     session.commit()
                 except ReportError as error:
                     session.rollback()
-                    getattr(form, error.field, form.reason).errors = [error.message]
+                    getattr(form, error.field, form.reason).errors = [gettext(error.message)]
                     status = 400
                 else:
-                    flash("Bedankt! We kijken ernaar en passen het aan als dat nodig is.")
+                    flash(gettext("Bedankt! We kijken ernaar en passen het aan als dat "
+                                  "nodig is."))
                     return redirect(url_for("public.service_detail", service_id=service_id))
             else:
                 status = 400

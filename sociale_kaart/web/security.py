@@ -12,6 +12,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, request, session
+from flask_babel import lazy_gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, logout_user
@@ -21,7 +22,8 @@ from . import get_db, get_settings
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Log in om deze pagina te zien."
+login_manager.login_message = lazy_gettext("Log in om deze pagina te zien.")
+login_manager.localize_callback = str  # flash a plain string (the session cannot hold a lazy one)
 login_manager.session_protection = "strong"
 
 #: Rate limits live in process memory: fine for one web process; several processes share the

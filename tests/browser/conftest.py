@@ -125,7 +125,7 @@ def page(context):
 @pytest.fixture
 def no_js_page(browser, live_server):
     context = browser.new_context(base_url=live_server, viewport=DESKTOP,
-                                  java_script_enabled=False)
+                                  java_script_enabled=False, locale="nl-NL")
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
@@ -177,7 +177,8 @@ def format_violations(path: str, violations: list[dict]) -> str:
 @pytest.fixture
 def axe(browser, live_server, axe_source):
     """audit(path) → axe-core's violations on that page (bypassing any CSP to inject it)."""
-    context = browser.new_context(base_url=live_server, viewport=DESKTOP, bypass_csp=True)
+    context = browser.new_context(base_url=live_server, viewport=DESKTOP, bypass_csp=True,
+                                  locale="nl-NL")
     context.set_default_timeout(20_000)
     page = context.new_page()
 
