@@ -74,32 +74,38 @@ def _init_i18n(app: Flask) -> None:
 
 
 def _register_views(app: Flask) -> None:
+    """Security first (CSRF, headers, sessions), then one blueprint per audience."""
     from flask_wtf.csrf import CSRFProtect
 
-    from .web import api, auth, errors, public, security
+    from .web import (
+        api,
+        auth,
+        beheer,
+        errors,
+        feeds,
+        hsds_api,
+        map_views,
+        openapi,
+        opendata,
+        professional,
+        provider,
+        public,
+        reports_queue,
+        security,
+        users,
+    )
 
     CSRFProtect(app)
     security.init_app(app)
-    if "_" not in app.jinja_env.globals:  # until translations are configured
-        app.jinja_env.add_extension("jinja2.ext.i18n")
-        app.jinja_env.install_null_translations(newstyle=True)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(api.bp)
-    from .web import hsds_api, openapi, opendata  # HSDS API, OpenAPI docs, open data (issue 8)
-
-    app.register_blueprint(hsds_api.bp)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(opendata.bp)
-    try:
-        from .web import map_views
-    except ImportError:  # pragma: no cover - the map view is being built
-        map_views = None
-    if map_views is not None:
-        app.register_blueprint(map_views.bp)
-    from .web import feeds, professional, reports_queue, users
-
-    for blueprint in (users.bp, professional.bp, feeds.bp, reports_queue.bp):
+    blueprints = (
+        public.bp, map_views.bp,               # residents
+        api.bp, hsds_api.bp, openapi.bp,       # machines: search API, HSDS API, OpenAPI
+        opendata.bp, feeds.bp,                 # open data and course feeds
+        auth.bp,                               # signing in
+        provider.bp, professional.bp,          # providers, consultants
+        beheer.bp, users.bp, reports_queue.bp,  # moderators and beheerders
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     errors.register(app)
     public.register_template_helpers(app)
