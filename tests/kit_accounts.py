@@ -47,7 +47,6 @@ def make_app(instance, today: date, **overrides) -> Flask:
     app = create_app(settings)
     missing = [e for e in ENDPOINTS if e not in app.view_functions]
     assert not missing, f"register the blueprints in sociale_kaart/__init__.py: {missing}"
-    _work_around_broken_field_macro(app)
     for name, path in OTHER_HOMES.items():
         if f"{name}.dashboard" not in app.view_functions:
             stub = Blueprint(name, __name__)
@@ -58,39 +57,8 @@ def make_app(instance, today: date, **overrides) -> Flask:
     return app
 
 
-#: templates/_macros/forms.html as committed passes ``**`` three times in one call, which Jinja
-#: rejects (TemplateSyntaxError), so no page with a form renders (login included). Until it is
-#: fixed there, this equivalent stands in; only while the original does not compile.
-FIXED_FIELD_MACRO = """{% macro field(f, hint=None, autocomplete=None) %}
-  {% set error_id = f.id ~ '-fout' %}
-  {% set hint_id = f.id ~ '-uitleg' %}
-  <div class="field{% if f.errors %} has-error{% endif %}">
-    {{ f.label() }}
-    {% if hint %}<p class="hint" id="{{ hint_id }}">{{ hint }}</p>{% endif %}
-    {% if f.errors %}<p class="error" id="{{ error_id }}">{{ f.errors[0] }}</p>{% endif %}
-    {% set described = (((hint_id ~ ' ') if hint else '')
-                        ~ (error_id if f.errors else '')).strip() %}
-    {% set attrs = {} %}
-    {% if described %}{% set _ = attrs.update({'aria-describedby': described}) %}{% endif %}
-    {% if autocomplete %}{% set _ = attrs.update({'autocomplete': autocomplete}) %}{% endif %}
-    {% if f.errors %}{% set _ = attrs.update({'aria-invalid': 'true'}) %}{% endif %}
-    {{ f(**attrs) }}
-  </div>
-{% endmacro %}
-"""
 
 
-def _work_around_broken_field_macro(app: Flask) -> None:
-    from jinja2 import ChoiceLoader, DictLoader, TemplateSyntaxError
-
-    try:
-        app.jinja_env.get_template("_macros/forms.html")
-    except TemplateSyntaxError:
-        app.jinja_loader = ChoiceLoader([DictLoader({"_macros/forms.html": FIXED_FIELD_MACRO}),
-                                         app.jinja_loader])
-        app.jinja_env.loader = app.create_global_jinja_loader()
-        if app.jinja_env.cache is not None:
-            app.jinja_env.cache.clear()
 
 
 def db_of(app: Flask) -> Database:

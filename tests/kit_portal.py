@@ -47,12 +47,6 @@ def make_app(instance: Path, tmp_path: Path, **overrides) -> Flask:
                              flask={"TESTING": True, "SESSION_COOKIE_SECURE": False,
                                     "REMEMBER_COOKIE_SECURE": False}, **overrides)
     app = create_app(settings)
-    from sociale_kaart.web import beheer, provider
-
-    for blueprint in (provider.bp, beheer.bp):  # until sociale_kaart/__init__.py does it
-        if blueprint.name not in app.blueprints:
-            app.register_blueprint(blueprint)
-    _work_around_broken_field_macro(app)
     path = tmp_path / "few.json"
     path.write_text(json.dumps([COURSE, OTHER]), encoding="utf-8")
     report = import_paths(db_of(app), [path], load_plugins=False)
@@ -70,39 +64,8 @@ def make_app(instance: Path, tmp_path: Path, **overrides) -> Flask:
     return app
 
 
-#: templates/_macros/forms.html as committed passes ``**`` three times in one call, which Jinja
-#: rejects (TemplateSyntaxError), so no page with a form renders. Until it is fixed there,
-#: the tests use this equivalent; it is only installed while the original does not compile.
-FIXED_FIELD_MACRO = """{% macro field(f, hint=None, autocomplete=None) %}
-  {% set error_id = f.id ~ '-fout' %}
-  {% set hint_id = f.id ~ '-uitleg' %}
-  <div class="field{% if f.errors %} has-error{% endif %}">
-    {{ f.label() }}
-    {% if hint %}<p class="hint" id="{{ hint_id }}">{{ hint }}</p>{% endif %}
-    {% if f.errors %}<p class="error" id="{{ error_id }}">{{ f.errors[0] }}</p>{% endif %}
-    {% set described = ((hint_id ~ ' ') if hint else '') ~ (error_id if f.errors else '') %}
-    {% set attrs = {} %}
-    {% if described.strip() %}
-      {% set _ = attrs.update({'aria-describedby': described.strip()}) %}
-    {% endif %}
-    {% if autocomplete %}{% set _ = attrs.update({'autocomplete': autocomplete}) %}{% endif %}
-    {% if f.errors %}{% set _ = attrs.update({'aria-invalid': 'true'}) %}{% endif %}
-    {{ f(**attrs) }}
-  </div>
-{% endmacro %}
-"""
 
 
-def _work_around_broken_field_macro(app: Flask) -> None:
-    from jinja2 import ChoiceLoader, DictLoader, TemplateSyntaxError
-
-    try:
-        app.jinja_env.get_template("_macros/forms.html")
-    except TemplateSyntaxError:
-        app.jinja_loader = ChoiceLoader([DictLoader({"_macros/forms.html": FIXED_FIELD_MACRO}),
-                                         app.jinja_loader])
-        app.jinja_env.loader = app.create_global_jinja_loader()
-        app.jinja_env.cache.clear() if app.jinja_env.cache is not None else None
 
 
 @cache

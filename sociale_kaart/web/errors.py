@@ -37,6 +37,14 @@ def register(app: Flask) -> None:
                                       "message": gettext("alleen GET is toegestaan")}}), 405
         return render_template("errors/404.html"), 405
 
+    @app.errorhandler(429)
+    def too_many_requests(_error):
+        if request.path.startswith(("/api/", "/hsds/")):
+            return jsonify({"error": {"param": "rate",
+                                      "message": gettext("te veel verzoeken; probeer het "
+                                                         "over een minuut opnieuw")}}), 429
+        return render_template("errors/429.html"), 429
+
     @app.errorhandler(500)
     def server_error(error):
         log.error("server error on %s: %s", request.path, error)
