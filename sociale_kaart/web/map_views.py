@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request, url_for
-from flask_babel import gettext
 
 from ..geo.gazetteer import default_gazetteer, haversine_km
 from ..search import ParamError, SearchResult
@@ -16,14 +15,13 @@ from ..search.engine import Hit
 from ..search.params import parse_params
 from . import get_search, get_settings
 from .maps import MapMarker, RenderedMap, results_map
-from .public import FACET_LABELS, _url_with, facet_label
+from .public import filter_chips
 
 bp = Blueprint("maps", __name__)
 
 #: The most results one map shows (the list under it says when there are more).
 MAP_LIMIT = 1000
 PAGE_SIZE = 100
-FILTER_KEYS = ("category", "type", "audience", "access", "municipality", "kern", "lang")
 
 
 @dataclass
@@ -96,21 +94,6 @@ def build_page(result: SearchResult, hits: list[Hit]) -> MapPage:
     return page
 
 
-def _chips() -> list[tuple[str, str, str]]:
-    chips = []
-    for key in FILTER_KEYS:
-        for value in request.args.getlist(key):
-            rest = [v for v in request.args.getlist(key) if v != value]
-            chips.append((FACET_LABELS.get(key, key), facet_label(key, value),
-                          _url_with(**{key: rest or None})))
-    if request.args.get("free") == "1":
-        chips.append((gettext("Kosten"), gettext("Gratis"), _url_with(free=None)))
-    if request.args.get("near"):
-        chips.append((gettext("In de buurt van"), request.args["near"],
-                      _url_with(near=None, km=None)))
-    return chips
-
-
 def _args_without(*keys: str) -> str:
     args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in keys}
     return urlencode(args, doseq=True)
@@ -129,6 +112,6 @@ def map_view():
         error = exc
     query = _args_without("page", "per_page")
     list_url = url_for("public.search") + ("?" + query if query else "")
-    return render_template("public/map.html", page=page, error=error, chips=_chips(),
+    return render_template("public/map.html", page=page, error=error, chips=filter_chips(),
                            args=request.args, list_url=list_url,
                            limit=MAP_LIMIT), 400 if error else 200

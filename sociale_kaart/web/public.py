@@ -125,7 +125,9 @@ def home():
                            categories=categories)
 
 
-def _chips() -> list[tuple[str, str, str]]:
+def filter_chips() -> list[tuple[str, str, str]]:
+    """The chosen filters as (label, value, URL without it): the removable chips of the
+    results and map pages."""
     chips = []
     for key in ("category", "theme", "type", "audience", "access", "municipality", "kern",
                 "lang"):
@@ -161,7 +163,7 @@ def search():
         related = [terms_by_facet()["levensgebied"][c] for c in codes
                    if c in terms_by_facet()["levensgebied"]]
     status = 400 if error else 200
-    return render_template("public/results.html", result=result, error=error, chips=_chips(),
+    return render_template("public/results.html", result=result, error=error, chips=filter_chips(),
                            url_with=_url_with, facet_labels=FACET_LABELS, args=request.args,
                            related=related, radius_choices=RADIUS_CHOICES,
                            few_results=FEW_RESULTS), status
