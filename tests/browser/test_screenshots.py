@@ -33,3 +33,21 @@ def test_screenshot(browser, live_server, service_id, name, width):
         assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width} width"
     finally:
         context.close()
+
+
+NARROWEST = {"width": 320, "height": 640}
+
+
+@pytest.mark.parametrize("path", ["/", "/zoeken?q=koffie&near=Werkendam", "/aanbod/{service_id}",
+                                  "/plaatsen", "/account/inloggen"])
+def test_no_sideways_scrolling_at_320_px(browser, live_server, service_id, path):
+    """The smallest phones in use are 320 px wide; nothing may need sideways scrolling."""
+    context = browser.new_context(base_url=live_server, viewport=NARROWEST, is_mobile=True,
+                                  has_touch=True, locale="nl-NL")
+    try:
+        page = context.new_page()
+        open_page(page, path.format(service_id=service_id), wait_until="networkidle")
+        overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 320 px"
+    finally:
+        context.close()
