@@ -33,7 +33,7 @@ bench: $(BIN)/.installed  ## relevance and speed figures
 
 TRANSLATIONS = sociale_kaart/translations
 translations: $(BIN)/.installed  ## extract the Dutch texts, update the English catalog, compile it
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 \
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 \
 	  --add-comments=Translators: --sort-by-file --project=sociale-kaart \
 	  --copyright-holder="Sociale Kaart" -o $(TRANSLATIONS)/messages.pot sociale_kaart templates
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \

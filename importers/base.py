@@ -64,6 +64,8 @@ class ImportedRecord:
     source: str
     line: int | None = None
     warnings: list[str] = field(default_factory=list)
+    #: The publisher's own id for the service, before it was mapped to a UUID (provenance).
+    source_id: str | None = field(default=None, compare=False)
 
     @property
     def id(self) -> str:

@@ -267,6 +267,7 @@ def _service(source: str, feed: str, events: list[_Event]) -> ReadResult:
     if isinstance(result, ImportedRecord):  # an agenda never has an organisation description
         result.warnings = [w for w in result.warnings
                            if "organization" not in w or "description" not in w]
+        result.source_id = first.uid or None  # provenance: the agenda's own id
     return result
 
 

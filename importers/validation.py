@@ -1068,7 +1068,10 @@ def clean_service(raw: Any, origin: Origin, feed: str, text_values: bool = False
     if ctx.errors or service is None:
         return _record_error(ctx.errors, record_id)
     warnings = [_describe(p) for p in ctx.warnings]
-    return ImportedRecord(service, origin.source, origin.line, warnings)
+    value = raw.get("id")
+    own = "" if isinstance(value, bool) or not isinstance(value, str | int) else \
+        clean_text(str(value), multiline=False)[0]
+    return ImportedRecord(service, origin.source, origin.line, warnings, own or None)
 
 
 def _service_id(raw: dict[str, Any], feed: str) -> str | None:

@@ -85,6 +85,7 @@ def _register_views(app: Flask) -> None:
         feeds,
         hsds_api,
         map_views,
+        merges,
         openapi,
         opendata,
         professional,
@@ -92,6 +93,7 @@ def _register_views(app: Flask) -> None:
         public,
         reports_queue,
         security,
+        shortlist,
         users,
     )
 
@@ -103,9 +105,12 @@ def _register_views(app: Flask) -> None:
         opendata.bp, feeds.bp,                 # open data and course feeds
         auth.bp,                               # signing in
         provider.bp, professional.bp,          # providers, consultants
+        shortlist.bp,                          # referral list and sheet (everyone)
         beheer.bp, users.bp, reports_queue.bp,  # moderators and beheerders
+        merges.bp,                             # duplicates across sources (beheerders)
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     errors.register(app)
     public.register_template_helpers(app)
+    shortlist.register_template_helpers(app)

@@ -8,6 +8,8 @@ from .duplicate import DECISIONS, MERGE_STATUSES, MergeProposal, SourceDecision
 from .location import Accessibility, Address, Location, ServiceAtLocation
 from .metadata import Metadata
 from .organization import Organization, OrganizationIdentifier
+from .professional import PROFESSIONAL_FIELDS, ServiceProfessional
+from .provenance import SOURCE_KINDS, ServiceSource
 from .reminder import Reminder
 from .report import REPORT_REASONS, Report
 from .schedule import Schedule
@@ -35,6 +37,7 @@ __all__ = [
     "OrganizationIdentifier",
     "PendingChange",
     "Phone",
+    "PROFESSIONAL_FIELDS",
     "REPORT_REASONS",
     "ROLES",
     "ROLE_LABELS",
@@ -44,6 +47,9 @@ __all__ = [
     "Service",
     "ServiceArea",
     "ServiceAtLocation",
+    "SOURCE_KINDS",
+    "ServiceSource",
+    "ServiceProfessional",
     "Taxonomy",
     "TaxonomyTerm",
     "Url",

@@ -36,6 +36,8 @@ class MergeProposal(Base):
     score: Mapped[float] = mapped_column(Float, default=0.0)
     reasons: Mapped[str] = mapped_column(Text, default="")
     rows: Mapped[str | None] = mapped_column(String(200))
+    #: The source's own id for the record (see ``ServiceSource.source_record_id``).
+    source_record_id: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     #: Field → "incoming" or "existing", as the beheerder picked them.
     choices: Mapped[dict | None] = mapped_column(JSON)

@@ -412,6 +412,10 @@ class WhooshEngine:
                                          for m in columns.metas), dtype=bool, count=n)
         if near is not None:
             masks["near"] = self._near_mask(columns, near, params.km or 10.0)
+        if params.only_ids is not None:
+            wanted_ids = params.only_ids
+            masks["only_ids"] = np.fromiter((i in wanted_ids for i in columns.ids), dtype=bool,
+                                            count=n)
         return masks
 
     @staticmethod

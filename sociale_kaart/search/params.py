@@ -66,6 +66,9 @@ class SearchParams:
     detect_places: bool = True
     #: Extra for staff and tests: include inactive services and ended courses.
     include_inactive: bool = False
+    #: Extra for the professional workspace: only these service ids (e.g. those with a short
+    #: waiting time, looked up in the professional-only table). Never set from a query string.
+    only_ids: frozenset[str] | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     def with_(self, **changes) -> SearchParams:

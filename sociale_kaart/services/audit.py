@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import ChangeRecord
+from .provenance import PORTAL, PORTAL_KINDS, note_source
 
 #: Actions whose ``after`` never reached the published listing: a save that lost a conflict
 #: (kept so both versions are preserved) and a rejected proposal.
@@ -28,6 +29,8 @@ def record_change(session: Session, service_id: str, *, source: str, actor: str,
                           action=action, before=before, after=after, user_id=user_id,
                           note=note)
     session.add(record)
+    if source in PORTAL_KINDS and action not in NOT_APPLIED and after is not None:
+        note_source(session, service_id, PORTAL, source)  # provenance: the portal, by role
     return record
 
 

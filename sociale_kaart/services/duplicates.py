@@ -264,7 +264,7 @@ def remembered(session: Session, source: str, incoming_id: str) -> SourceDecisio
 
 
 def propose(session: Session, source: str, record: dict[str, Any], match: DuplicateMatch,
-            rows: str | None = None) -> MergeProposal:
+            rows: str | None = None, source_record_id: str | None = None) -> MergeProposal:
     """Create or refresh the open proposal for this source's record (one per record)."""
     proposal = session.scalar(select(MergeProposal).where(
         MergeProposal.source == source, MergeProposal.incoming_id == record["id"],
@@ -277,6 +277,7 @@ def propose(session: Session, source: str, record: dict[str, Any], match: Duplic
     proposal.score = match.score
     proposal.reasons = ", ".join(match.reasons)
     proposal.rows = rows
+    proposal.source_record_id = source_record_id
     return proposal
 
 

@@ -51,8 +51,9 @@ def _scalars(kind: str, obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 class _Exporter:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, provenance: bool = False) -> None:
         self.session = session
+        self.provenance = provenance
 
     def attributes(self, entity: str, link_id: str) -> list[dict[str, Any]]:
         rows = self.session.scalars(select(Attribute).where(
@@ -134,13 +135,25 @@ class _Exporter:
             "contacts": self.contacts(service.contacts),
             "additional_urls": [_scalars("url", u) for u in service.urls],
             "attributes": self.attributes("service", service.id),
-            "metadata": self.metadata("service", service.id),
+            "metadata": self.metadata("service", service.id) + self.sources(service.id),
         }
 
+    def sources(self, service_id: str) -> list[dict[str, Any]]:
+        """Provenance as metadata entries: in published output only, never in the canonical
+        record the writer compares (see ``services/provenance.py``)."""
+        if not self.provenance:
+            return []
+        from .provenance import provenance_metadata
 
-def service_to_hsds(session: Session, service: Service) -> dict[str, Any]:
-    """The canonical HSDS 3.0 form of one service, as the importers would produce it."""
-    raw = _Exporter(session).service(service)
+        return [{k: v for k, v in item.items() if k != "resource_id"}
+                for item in provenance_metadata(self.session, service_id)]
+
+
+def service_to_hsds(session: Session, service: Service, *,
+                    provenance: bool = False) -> dict[str, Any]:
+    """The canonical HSDS 3.0 form of one service, as the importers would produce it; with
+    ``provenance`` its sources are added as ``metadata`` entries (published output)."""
+    raw = _Exporter(session, provenance=provenance).service(service)
     result = clean_service(raw, Origin(EXPORT_SOURCE), EXPORT_SOURCE)
     if not isinstance(result, ImportedRecord):
         raise ExportError(f"service {service.id} does not export cleanly: {result}")

@@ -274,8 +274,28 @@ def public_only(kind: str, obj: Json) -> Json:
 
 def export_service(session: Session, service: Service, *, public: bool = True) -> Json:
     """The canonical nested service; with ``public`` (the default) as anyone may see it."""
-    data = service_to_hsds(session, service)
+    data = _complete_metadata(service_to_hsds(session, service, provenance=True))
     return public_only("service", data) if public else data
+
+
+#: Metadata fields the schema requires even when empty (the canonical form leaves "" out).
+_METADATA_REQUIRED = ("last_action_date", "last_action_type", "field_name", "previous_value",
+                      "replacement_value", "updated_by")
+
+
+def _complete_metadata(data: Json) -> Json:
+    """Give every metadata entry of the service and its organization the fields the schema
+    requires; an import drops the empty ones again, so round trips stay identical."""
+    for owner in (data, data.get("organization") or {}):
+        items = owner.get("metadata")
+        if not items or all(all(k in item for k in _METADATA_REQUIRED) for item in items):
+            continue
+        order = list(KINDS["metadata"].fields)
+        owner["metadata"] = [{k: item.get(k, "") for k in order
+                              if k in item or k in _METADATA_REQUIRED}
+                             | {k: v for k, v in item.items() if k not in order}
+                             for item in items]
+    return data
 
 
 def _scalar_part(kind: str, obj: Json) -> Json:

@@ -28,6 +28,7 @@ from ..db import Database
 from ..geo.geocode import Geocoder
 from .duplicates import DuplicateIndex, DuplicateMatch, propose, remembered
 from .imports import ImportReport, read_sources, write_records
+from .provenance import own_id
 
 STATUSES = ("created", "updated", "unchanged", "duplicate", "rejected", "skipped")
 
@@ -137,7 +138,7 @@ def run_records(db: Database, records: list[ImportedRecord], all_errors: list[Re
                 numbers = ",".join(str(r.row) for r in rows) if rows else (
                     str(record.line) if record.line else None)
                 propose(session, source_key(record.source), record.service,
-                        duplicates[record.id], numbers)
+                        duplicates[record.id], numbers, own_id(record))
     entries = _entries(records, errors, skipped, duplicates, report, strict)
     return ImportRun(report, entries, duplicates)
 

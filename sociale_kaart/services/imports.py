@@ -52,6 +52,7 @@ from ..models import (
     Url,
 )
 from .audit import record_import_change
+from .provenance import note_import, ordinary_metadata
 from .taxonomy import ensure_taxonomies, match_term
 
 PLACES_RE = re.compile(r"(\d+)\s*(?:plaatsen|plekken|deelnemers|places)", re.I)
@@ -134,6 +135,8 @@ def write_records(db: Database, records: list[ImportedRecord], errors: list[Reco
             if outcome != "unchanged":  # the audit trail: who (the file), when, before/after
                 record_import_change(session, record.id, record.source, outcome,
                                      record.service)
+            # provenance: the file and its own id (or what an export of ours declares)
+            note_import(session, record, changed=outcome != "unchanged")
             mark_changed(session, touched)
             session.flush()
         if dry_run:
@@ -316,7 +319,9 @@ class _Writer:
         _sync(session, service.contacts, Contact, data.get("contacts", []), self._contact)
         _sync(session, service.urls, Url, data.get("additional_urls", []), _plain)
         self._attributes(session, "service", service.id, data.get("attributes", []))
-        self._metadata(session, "service", service.id, data.get("metadata", []))
+        # Provenance entries (our own export coming back) become sources, not metadata rows.
+        self._metadata(session, "service", service.id,
+                       ordinary_metadata(service.id, data.get("metadata", [])))
 
     def _service_at_location(self, session: Session, sal: ServiceAtLocation,
                              data: dict[str, Any]) -> None:

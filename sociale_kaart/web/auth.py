@@ -56,10 +56,25 @@ class ResetRequestForm(FlaskForm):
                                    Length(max=320)])
 
 
+#: Failed sign-ins per client address, over all account names: guessing one password for many
+#: accounts ("password spraying") is limited too. Only failures count, so an office whose staff
+#: all sign in from one address is never locked out by successful logins.
+LOGIN_FAILURES_PER_ADDRESS = "20 per minute;100 per hour"
+
+
 def _login_key() -> str:
-    """Rate-limit login attempts per address AND per account name."""
+    """Rate-limit login attempts per address and account name (see also
+    :data:`LOGIN_FAILURES_PER_ADDRESS`)."""
     email = (request.form.get("email") or "").strip().lower()[:320]
     return f"{request.remote_addr}|{email}"
+
+
+def _login_address_key() -> str:
+    return f"login-failures|{request.remote_addr}"
+
+
+def _login_failed(response) -> bool:
+    return response.status_code == 400
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -80,6 +95,8 @@ def home_for(user) -> str:
 
 @bp.route("/inloggen", methods=["GET", "POST"])
 @limiter.limit(lambda: get_settings().login_rate_limit, methods=["POST"], key_func=_login_key)
+@limiter.limit(LOGIN_FAILURES_PER_ADDRESS, methods=["POST"], key_func=_login_address_key,
+               deduct_when=_login_failed)
 def login():
     """Sign in with e-mail and password."""
     form = LoginForm()

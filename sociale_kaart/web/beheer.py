@@ -8,19 +8,20 @@ are separate pages; the dashboard only counts what waits and links there.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import HiddenField, TextAreaField
 
-from ..models import ChangeRecord, PendingChange, Report, Service, User
+from ..models import ChangeRecord, MergeProposal, PendingChange, Report, Service, User
 from ..services.audit import history as change_history
 from ..services.edit_values import field_diff
 from ..services.editing import EditError, pending_diff, publish_pending, reject_pending, revert
+from ..services.provenance import sources_of
 from . import get_db, get_settings
-from .access import role_required
+from .access import has_at_least, role_required
 
 bp = Blueprint("beheer", __name__, url_prefix="/beheer")
 
@@ -35,7 +36,12 @@ ACTION_LABELS = {"create": _l("toegevoegd"), "update": _l("gewijzigd"),
                  "course-add": _l("cursusdatum toegevoegd"),
                  "course-change": _l("cursusdatum gewijzigd"),
                  "course-cancel": _l("cursusdatum gaat niet door"),
-                 "course-restore": _l("cursusdatum gaat weer door")}
+                 "course-restore": _l("cursusdatum gaat weer door"),
+                 "merge": lazy_gettext("samengevoegd met dubbel aanbod uit een import")}
+#: Kinds of provenance (``ServiceSource.source_kind``) and the portal as a source.
+KIND_LABELS = {**SOURCE_LABELS, "provider": lazy_gettext("aanbieder (portaal)"),
+               "moderator": lazy_gettext("moderator (portaal)"),
+               "beheerder": lazy_gettext("beheerder (portaal)")}
 
 
 class RejectForm(FlaskForm):
@@ -74,8 +80,10 @@ def dashboard():
             stale_services = None
         if stale_services is not None:
             stale = len(stale_services(session, get_settings().today_or_now()))
+        merges = session.scalar(select(func.count(MergeProposal.id)).where(
+            MergeProposal.status == "open")) if has_at_least("beheerder") else None
         return render_template("beheer/dashboard.html", pending=pending, reports=reports,
-                               stale=stale, reports_url=_path_or_link(
+                               stale=stale, merges=merges, reports_url=_path_or_link(
                                    "queues.admin_reports", "/beheer/meldingen"),
                                stale_url=_path_or_link("queues.freshness",
                                                        "/beheer/actualiteit"))
@@ -192,7 +200,9 @@ def history(service_id: str):
         entries = [(record, field_diff(record.before, record.after)) for record in records]
         return render_template("beheer/history.html", service=service, entries=entries,
                                service_id=service_id, source_labels=SOURCE_LABELS,
-                               action_labels=ACTION_LABELS)
+                               action_labels=ACTION_LABELS,
+                               sources=sources_of(session, service_id),
+                               kind_labels=KIND_LABELS)
     finally:
         session.close()
 

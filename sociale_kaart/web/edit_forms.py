@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from flask_babel import lazy_gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -215,3 +216,14 @@ def attach_errors(form: Form, errors: dict[str, str]) -> list[str]:
         else:
             target.errors = [*list(target.errors or []), message]
     return general
+
+
+class ProfessionalForm(FlaskForm):
+    """What only signed-in professionals see (``service_professional``); never public."""
+
+    phone = StringField(lazy_gettext("Direct telefoonnummer voor professionals"))
+    email = StringField(lazy_gettext("E-mailadres voor professionals"))
+    intake_criteria = TextAreaField(lazy_gettext("Toelatingscriteria"))
+    waiting_weeks = StringField(lazy_gettext("Wachttijd in weken (0 als er geen wachttijd is)"))
+    how_to_refer = TextAreaField(lazy_gettext("Zo verwijst een professional"))
+    notes = TextAreaField(lazy_gettext("Notities voor professionals"))

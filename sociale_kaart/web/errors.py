@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,17 @@ def register(app: Flask) -> None:
                 return jsonify({"error": {"param": "q", "message": message}}), 400
             return render_template("errors/400.html"), 400
         return None
+
+    @app.errorhandler(403)
+    def forbidden(_error):
+        if request.path.startswith(("/api/", "/hsds/")):
+            return jsonify({"error": {"param": None,
+                                      "message": gettext("geen toegang")}}), 403
+        return render_template("errors/403.html"), 403
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors/csrf.html"), 400
 
     @app.errorhandler(404)
     def not_found(_error):

@@ -58,10 +58,13 @@ from ..services.editing import (
     write_preview,
 )
 from ..services.listings import load_listing
+from ..services.professional_info import ProfessionalValues, info_for, values_of
+from ..services.professional_info import save as save_professional
 from . import get_db, get_settings
 from .access import can_edit_organization, role_required
 from .edit_forms import (
     NewServiceForm,
+    ProfessionalForm,
     ServiceForm,
     SessionForm,
     VersionForm,
@@ -456,5 +459,37 @@ def cancel_course_session(service_id: str, schedule_id: str):
         flash(gettext("De cursusdatum gaat niet door. Inwoners zien dat.") if cancelled
               else gettext("De cursusdatum gaat weer door."))
         return redirect(url_for("provider.sessions", service_id=service_id))
+    finally:
+        session.close()
+
+
+# -- professional-only information -------------------------------------------------------------
+
+@bp.route("/aanbod/<service_id>/voor-professionals", methods=["GET", "POST"])
+@editor_required
+def professional_info(service_id: str):
+    """Direct line, intake criteria, waiting time, how to refer: seen only by professionals
+    who are signed in; never on public pages, in the API, exports, feeds or the index."""
+    session = get_db().Session()
+    try:
+        service = _listing_or_abort(session, service_id)
+        if request.method == "GET":
+            form = ProfessionalForm(data=values_of(info_for(session, service_id)).__dict__)
+            return render_template("provider/professional.html", form=form, s=service)
+        form = ProfessionalForm()
+        if not form.validate_on_submit():
+            abort(400)
+        values = ProfessionalValues(**{name: getattr(form, name).data or ""
+                                       for name in ProfessionalValues.__dataclass_fields__})
+        errors = save_professional(session, service_id, values, _user().id)
+        if errors:
+            session.rollback()
+            for name, message in errors.items():
+                getattr(form, name).errors = [str(message)]
+            return render_template("provider/professional.html", form=form, s=service), 400
+        session.commit()
+        flash(gettext("De informatie voor professionals is opgeslagen. Inwoners zien die "
+                      "niet."))
+        return redirect(url_for("provider.professional_info", service_id=service_id))
     finally:
         session.close()

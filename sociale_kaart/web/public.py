@@ -29,9 +29,11 @@ from ..models import Service
 from ..search import ParamError, SearchParams
 from ..search.params import parse_params
 from ..services.listings import format_date, format_time, load_listing, month_name
+from ..services.professional_info import info_for
 from ..services.reports import ReportError, create_report
 from ..services.taxonomy import terms_by_facet
 from . import get_db, get_search, get_settings
+from .access import has_at_least
 from .forms import ReportForm
 from .security import limiter
 
@@ -303,10 +305,14 @@ def service_detail(service_id: str):
             select(Service).where(Service.organization_id == service.organization_id,
                                   Service.id != service.id, Service.status == "active")
             .order_by(Service.name).limit(20)))
+        # Professional-only fields: only for signed-in consultants and up (those pages are
+        # never cached: see security.headers), never in the JSON-LD or any other output.
+        professional = info_for(session, service.id) if has_at_least("consultant") else None
         return render_template("public/detail.html", listing=listing, s=service,
                                siblings=siblings, json_ld=_json_ld(listing),
                                detail_map=_detail_map(service),
-                               today=get_settings().today_or_now())
+                               today=get_settings().today_or_now(),
+                               professional=professional)
     finally:
         session.close()
 
