@@ -182,28 +182,26 @@ def _browse(title: str, intro: str, params: SearchParams, kind: str, code: str):
                            kind=kind, code=code)
 
 
+def _browse_term(facet: str, param: str, kind: str, code: str):
+    """A browse page for one term of our taxonomy (a levensgebied or a thema)."""
+    term = terms_by_facet()[facet].get(code)
+    if term is None:
+        abort(404)
+    params = SearchParams(per_page=BROWSE_PER_PAGE, page=_page_arg(), sort="name",
+                          **{param: (code,)})
+    return _browse(term_name(term), _term_intro(term), params, kind, code)
+
+
 @bp.get("/onderwerp/<code>")
 def browse_category(code: str):
     """Everything in one levensgebied."""
-    term = terms_by_facet()["levensgebied"].get(code)
-    if term is None:
-        abort(404)
-    page = _page_arg()
-    return _browse(term_name(term), _term_intro(term),
-                   SearchParams(category=(code,), per_page=BROWSE_PER_PAGE, page=page,
-                                sort="name"), "category", code)
+    return _browse_term("levensgebied", "category", "category", code)
 
 
 @bp.get("/thema/<code>")
 def browse_theme(code: str):
     """Everything under one thema (opgave) of the municipality."""
-    term = terms_by_facet()["thema"].get(code)
-    if term is None:
-        abort(404)
-    page = _page_arg()
-    return _browse(term_name(term), _term_intro(term),
-                   SearchParams(theme=(code,), per_page=BROWSE_PER_PAGE, page=page,
-                                sort="name"), "theme", code)
+    return _browse_term("thema", "theme", "theme", code)
 
 
 @bp.get("/plaats/<kern>")
