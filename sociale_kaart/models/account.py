@@ -1,9 +1,11 @@
-"""Accounts of staff and providers (never of residents), their organisations and one-time
-tokens for invitations and password resets.
+"""Accounts, their organisations and one-time tokens for invitations and password resets.
 
 Roles, from most to least rights: ``beheerder`` (the municipality's administrator),
-``moderator``, ``consultant`` (a professional who refers clients) and ``provider`` (a member of
-one or more organisations who keeps their listings current). Tokens are stored as hashes, so a
+``moderator``, ``consultant`` (a professional who refers clients), ``provider`` (a member of
+one or more organisations who keeps their listings current), ``coordinator`` (runs the
+volunteer platform), ``analist`` (reads the insight dashboard) and ``deelnemer`` (a resident who
+volunteers or asks for help on the volunteer platform; their private data lives in the
+volunteer tables, never on the sociale kaart itself). Tokens are stored as hashes, so a
 database leak does not leak usable links.
 """
 
@@ -16,9 +18,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
 
-ROLES = ("beheerder", "moderator", "consultant", "provider")
+ROLES = ("beheerder", "moderator", "consultant", "provider", "coordinator", "analist",
+         "deelnemer")
 ROLE_LABELS = {"beheerder": "Beheerder", "moderator": "Moderator", "consultant": "Consulent",
-               "provider": "Aanbieder"}
+               "provider": "Aanbieder", "coordinator": "Coördinator vrijwilligerswerk",
+               "analist": "Analist (alleen lezen)", "deelnemer": "Deelnemer vrijwilligerswerk"}
 TOKEN_PURPOSES = ("invite", "reset")
 
 
