@@ -6,7 +6,14 @@ results against ``qrels.tsv`` (``qid<TAB>service_id<TAB>grade``). Prints the fig
 and per query kind, beside a plain baseline: Whoosh with its default analyzer over name and
 description, BM25F, no synonyms, no filters.
 
+With the embedding model installed it also embeds the listings (vectors are kept in a cache
+file between runs, by text hash) and prints lexical only, semantic only (cosine over the same
+filtered candidates) and hybrid side by side, overall, per query kind and, on the translated
+queries of ``benchmarks/data/queries-multilingual.jsonl`` (judged with the public judgments of
+the Dutch original), per language.
+
     python benchmarks/relevance.py [--data DIR] [--today YYYY-MM-DD] [--per-query]
+                                   [--weight W] [--floor F] [--margin M] [--sweep]
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from sociale_kaart.search.params import parse_params  # noqa: E402
 from sociale_kaart.services.imports import import_paths  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "sample-data"
+MULTILINGUAL = REPO / "benchmarks" / "data" / "queries-multilingual.jsonl"
+VECTOR_CACHE = Path(tempfile.gettempdir()) / "sociale-kaart-bench-vectors.npz"
 K = 10
 
 
@@ -144,6 +153,186 @@ def print_table(title: str, table: dict[str, dict[str, float]], counts: dict[str
               f"{row['mrr']:>8.3f}{row['success@3']:>8.3f}{row['zero']:>8.3f}")
 
 
+# -- semantic and hybrid ------------------------------------------------------------------
+def load_multilingual(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def prepare_vectors(service: SearchService, db: Database, cache: Path) -> float:
+    """Embed every listing, reusing the vectors of earlier runs (by text hash). Returns the
+    embedding throughput in listings per second (nan when everything came from the cache)."""
+    import time
+
+    import numpy as np
+
+    from sociale_kaart.models import Embedding
+
+    semantic = service.semantic
+    if cache.exists():
+        stored = np.load(cache)
+        with db.session() as session:
+            wanted = {h for _, h in semantic.missing()}
+            for key in wanted & set(stored.files):
+                session.add(Embedding(text_hash=key, model=semantic.model, dim=semantic.dim,
+                                      vector=stored[key].astype("<f2").tobytes()))
+        semantic.load()
+    started = time.perf_counter()
+    embedded = service.embed_missing()
+    seconds = time.perf_counter() - started
+    with db.session() as session:
+        from sqlalchemy import select
+
+        rows = session.execute(select(Embedding.text_hash, Embedding.vector)).all()
+    np.savez(cache, **{h: np.frombuffer(v, dtype="<f2") for h, v in rows})
+    return embedded / seconds if embedded else float("nan")
+
+
+def allowed_ids(service: SearchService, query: dict) -> list[str]:
+    """Every listing the filters and rules allow for this query (no words)."""
+    args = query_args(query)
+    args["q"] = ""
+    ids: list[str] = []
+    page = 1
+    while True:
+        args["page"] = str(page)
+        result = service.search(parse_params(args))
+        ids += [hit.id for hit in result.hits]
+        if page >= result.pages:
+            return ids
+        page += 1
+
+
+def run_semantic_only(service: SearchService, queries: list[dict]) -> dict[str, list[str]]:
+    """Cosine similarity alone, over the same filtered candidates, best 100."""
+    import numpy as np
+
+    semantic = service.semantic
+    runs = {}
+    for query in queries:
+        ids = allowed_ids(service, query)
+        vector = semantic.query_vector(query["q"])
+        sims = semantic.similarities(ids, object(), vector)
+        order = np.argsort(-np.nan_to_num(sims, nan=-2.0), kind="stable")
+        runs[query["qid"]] = [ids[i] for i in order[:100] if not np.isnan(sims[i])]
+    return runs
+
+
+def run_modes(service: SearchService, queries: list[dict]) -> dict[str, dict[str, list[str]]]:
+    semantic = service.engine.semantic
+    service.engine.semantic = None
+    lexical = run_engine(service, queries)
+    service.engine.semantic = semantic
+    return {"lexical": lexical, "semantic": run_semantic_only(service, queries),
+            "hybrid": run_engine(service, queries)}
+
+
+def print_side_by_side(title: str, tables: dict[str, dict[str, dict[str, float]]],
+                       counts: dict[str, int], rows: list[str]) -> None:
+    print(f"\n{title}")
+    names = list(tables)
+    print(f"{'':<14}{'n':>4}" + "".join(f"{name + ' nDCG@10':>20}" for name in names)
+          + "".join(f"{name + ' S@3':>16}" for name in names))
+    for row in rows:
+        print(f"{row:<14}{counts[row]:>4}"
+              + "".join(f"{tables[name][row]['ndcg@10']:>20.3f}" for name in names)
+              + "".join(f"{tables[name][row]['success@3']:>16.3f}" for name in names))
+
+
+def multilingual_tables(runs: dict[str, list[str]], queries: list[dict],
+                        qrels: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
+    """Metrics per language; each translated query is judged as its Dutch original."""
+    judged = {q["qid"]: qrels.get(q["judged_as"], {}) for q in queries}
+    by_lang: dict[str, list[dict[str, float]]] = defaultdict(list)
+    for query in queries:
+        by_lang[query["lang"]].append(metrics(runs.get(query["qid"], []), judged[query["qid"]]))
+    return {lang: {name: sum(s[name] for s in rows) / len(rows) for name in rows[0]}
+            for lang, rows in by_lang.items()}
+
+
+def semantic_report(service: SearchService, db: Database, queries: list[dict],
+                    qrels: dict[str, dict[str, int]], counts: dict[str, int],
+                    args: argparse.Namespace) -> None:
+    throughput = prepare_vectors(service, db, args.vector_cache)
+    embedded, total = service.semantic.counts()
+    print(f"\nembeddings: {embedded}/{total} listings; model {service.semantic.model}; "
+          f"throughput this run: {throughput:.1f} listings/s (nan: all from the cache "
+          f"{args.vector_cache})")
+    config = service.engine.fusion
+    print(f"fusion: weight {config.semantic_weight}, floor {config.floor}, "
+          f"margin {config.margin}, foreign lexical weight {config.foreign_lexical_weight}")
+    modes = run_modes(service, queries)
+    tables = {name: summarise(runs, queries, qrels) for name, runs in modes.items()}
+    kinds = ["all"] + sorted(k for k in counts if k != "all")
+    print_side_by_side("Public set: lexical only, semantic only, hybrid", tables, counts, kinds)
+    gain = tables["hybrid"]["all"]["ndcg@10"] - tables["lexical"]["all"]["ndcg@10"]
+    worst = min(tables["hybrid"][k]["ndcg@10"] - tables["lexical"][k]["ndcg@10"] for k in kinds)
+    print(f"\nhybrid - lexical nDCG@10: {gain:+.3f} overall; worst kind {worst:+.3f}")
+    multilingual = load_multilingual(args.multilingual)
+    if multilingual:
+        ml_modes = run_modes(service, multilingual)
+        ml_tables = {name: multilingual_tables(runs, multilingual, qrels)
+                     for name, runs in ml_modes.items()}
+        for name in ml_tables:
+            ml_tables[name]["nl"] = tables[name]["all"]
+        ml_counts: dict[str, int] = defaultdict(int)
+        for query in multilingual:
+            ml_counts[query["lang"]] += 1
+        ml_counts["nl"] = counts["all"]
+        langs = ["nl"] + sorted(k for k in ml_counts if k != "nl")
+        print_side_by_side(f"Per language ({args.multilingual.name}; nl = the public set)",
+                           ml_tables, ml_counts, langs)
+        dutch = ml_tables["hybrid"]["nl"]["ndcg@10"]
+        ratios = ", ".join(f"{lang} {ml_tables['hybrid'][lang]['ndcg@10'] / dutch:.2f}"
+                           for lang in langs[1:])
+        print(f"hybrid nDCG@10 per language / Dutch: {ratios}")
+        if args.per_query:
+            print("\nper translated query (lexical, semantic, hybrid nDCG@10, q):")
+            judged = {q["qid"]: qrels.get(q["judged_as"], {}) for q in multilingual}
+            for query in multilingual:
+                values = [metrics(ml_modes[m][query["qid"]], judged[query["qid"]])["ndcg@10"]
+                          for m in ("lexical", "semantic", "hybrid")]
+                print(f"{query['qid']:<9}" + " ".join(f"{v:.3f}" for v in values)
+                      + f"  {query['q']}")
+    if args.sweep:
+        sweep(service, queries, multilingual, qrels)
+    if args.per_query:
+        print("\nper query (lexical, semantic, hybrid nDCG@10, q):")
+        for query in queries:
+            values = [metrics(modes[m][query["qid"]], qrels.get(query["qid"], {}))["ndcg@10"]
+                      for m in ("lexical", "semantic", "hybrid")]
+            print(f"{query['qid']} {query['kind']:<12} " + " ".join(f"{v:.3f}" for v in values)
+                  + f"  {query['q']}")
+
+
+def sweep(service: SearchService, queries: list[dict], multilingual: list[dict],
+          qrels: dict[str, dict[str, int]]) -> None:
+    """nDCG@10 of the hybrid for a grid of weights and floors (to choose the defaults on the
+    public set; the multilingual figure is shown, not used for the choice)."""
+    from dataclasses import replace
+
+    base = service.engine.fusion
+    print("\nsweep: weight floor margin  public-nDCG@10  worst-kind-delta  multilingual-nDCG@10")
+    service.engine.semantic, semantic = None, service.engine.semantic
+    lexical = summarise(run_engine(service, queries), queries, qrels)
+    service.engine.semantic = semantic
+    for weight in (0.3, 0.6, 1.0, 1.5):
+        for floor in (0.78, 0.80):
+            for margin in (0.05, 0.08, 0.12):
+                service.engine.fusion = replace(base, semantic_weight=weight, floor=floor,
+                                                margin=margin)
+                table = summarise(run_engine(service, queries), queries, qrels)
+                worst = min(table[k]["ndcg@10"] - lexical[k]["ndcg@10"] for k in table)
+                ml = multilingual_tables(run_engine(service, multilingual), multilingual, qrels)
+                mean = sum(v["ndcg@10"] for v in ml.values()) / max(1, len(ml))
+                low = min(v["ndcg@10"] for v in ml.values()) if ml else float("nan")
+                print(f"{weight:>12.2f} {floor:.2f} {margin:.2f} {table['all']['ndcg@10']:>14.3f}"
+                      f"{worst:>18.3f}{mean:>22.3f} (lowest language {low:.3f})")
+    service.engine.fusion = base
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -152,6 +341,16 @@ def main() -> None:
     parser.add_argument("--per-query", action="store_true", help="print every query's figures")
     parser.add_argument("--rebuild", action="store_true",
                         help="rebuild the index after the import (adds the listing vocabulary)")
+    parser.add_argument("--multilingual", type=Path, default=MULTILINGUAL,
+                        help="translated queries (JSON Lines with qid, judged_as, lang, q)")
+    parser.add_argument("--vector-cache", type=Path, default=VECTOR_CACHE,
+                        help="file that keeps the listing vectors between runs (by text hash)")
+    parser.add_argument("--weight", type=float, help="semantic weight (default: the setting)")
+    parser.add_argument("--floor", type=float, help="similarity floor")
+    parser.add_argument("--margin", type=float, help="similarity margin below the best")
+    parser.add_argument("--sweep", action="store_true", help="print a grid of weights/floors")
+    parser.add_argument("--lexical-only", action="store_true",
+                        help="skip the semantic figures (semantic = off)")
     args = parser.parse_args()
 
     queries = load_queries(args.data)
@@ -164,16 +363,25 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(Path(tmp) / "instance", today=date.fromisoformat(args.today),
-                                 database_url="")
+                                 database_url="",
+                                 semantic="off" if args.lexical_only else "auto")
         settings.database_url = f"sqlite:///{settings.database_path}"
         db = Database(settings.database_url)
         db.upgrade()
         service = SearchService(settings, db)
+        if service.semantic is not None:
+            from dataclasses import replace
+
+            overrides = {key: value for key, value in (
+                ("semantic_weight", args.weight), ("floor", args.floor),
+                ("margin", args.margin)) if value is not None}
+            service.engine.fusion = replace(service.engine.fusion, **overrides)
+            semantic, service.engine.semantic = service.engine.semantic, None
         report = import_paths(db, [hsds_source(args.data)])
         if args.rebuild:
             service.rebuild()
         print(f"data: {args.data} ({report.summary()}); queries: {len(queries)}")
-        engine_runs = run_engine(service, queries)
+        engine_runs = run_engine(service, queries)  # the lexical engine (the former figures)
         baseline_runs = run_baseline(db, queries, Path(tmp))
         engine = summarise(engine_runs, queries, qrels)
         baseline = summarise(baseline_runs, queries, qrels)
@@ -182,13 +390,28 @@ def main() -> None:
                     baseline, counts)
         gain = engine["all"]["ndcg@10"] - baseline["all"]["ndcg@10"]
         print(f"\nnDCG@10 gain over baseline: {gain:+.3f}")
-        if args.per_query:
+        if service.semantic is not None:
+            service.engine.semantic = semantic
+            semantic_report(service, db, queries, qrels, counts, args)
+        elif not args.lexical_only:
+            print("\nsemantic search is off: the embedding model could not be loaded")
+        if args.per_query and service.semantic is None:
             print("\nper query (nDCG@10, S@3, q):")
             for query in queries:
                 m = metrics(engine_runs[query["qid"]], qrels.get(query["qid"], {}))
                 print(f"{query['qid']} {query['kind']:<12} {m['ndcg@10']:.3f} "
                       f"{m['success@3']:.0f}  {query['q']}")
         db.dispose()
+    # issue 12: the same run on PostgreSQL with the postgres search backend, printed beside.
+    from relevance_pg import run_postgres
+
+    pg_runs = run_postgres(args.data, args.today, args.rebuild, run_engine, queries)
+    if pg_runs is not None:
+        pg = summarise(pg_runs, queries, qrels)
+        print_table("Sociale Kaart engine, postgres backend (SOCIALE_KAART_SEARCH_BACKEND="
+                    "postgres)", pg, counts)
+        gap = pg["all"]["ndcg@10"] - engine["all"]["ndcg@10"]
+        print(f"\nnDCG@10 postgres - whoosh: {gap:+.3f}")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def _configure(app: Flask, settings: Settings) -> None:
 
 
 def _init_database(app: Flask, settings: Settings) -> None:
-    db = Database(settings.database_url)
+    db = Database.from_settings(settings)  # issue 12: with read replicas, if configured
     if db.current_revision() != db.head_revision():
         db.upgrade()
         from .services.taxonomy import ensure_taxonomies
@@ -81,11 +81,15 @@ def _register_views(app: Flask) -> None:
         api,
         auth,
         beheer,
+        coordinator,
         errors,
         feeds,
+        health,
         hsds_api,
+        insight,
         map_views,
         merges,
+        nodes,
         openapi,
         opendata,
         professional,
@@ -94,11 +98,16 @@ def _register_views(app: Flask) -> None:
         reports_queue,
         security,
         shortlist,
+        status,
         users,
+        volunteer,
+        volunteer_api,
+        volunteer_mail,
     )
 
     CSRFProtect(app)
     security.init_app(app)
+    nodes.init_app(app)  # issue 12: replica routing for anonymous reads, request logs
     blueprints = (
         public.bp, map_views.bp,               # residents
         api.bp, hsds_api.bp, openapi.bp,       # machines: search API, HSDS API, OpenAPI
@@ -108,6 +117,10 @@ def _register_views(app: Flask) -> None:
         shortlist.bp,                          # referral list and sheet (everyone)
         beheer.bp, users.bp, reports_queue.bp,  # moderators and beheerders
         merges.bp,                             # duplicates across sources (beheerders)
+        insight.bp, insight.click_bp,          # issue 10: insight (beheerder, analist)
+        volunteer.bp, volunteer_api.bp,        # issue 9: volunteer platform and its API
+        coordinator.bp, volunteer_mail.bp,     # issue 9: coordinator, e-mail answer links
+        health.bp, status.bp,                  # issue 12: /healthz, /readyz, /beheer/status
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -102,9 +102,12 @@ IMPORT_FORMATS = ["hsds-json", "hsds-csv", "spreadsheet", "ical"]
 @click.option("--strict", is_flag=True, help="Store nothing when any record is invalid.")
 @click.option("--report-json", "report_json", type=click.Path(dir_okay=False, path_type=Path),
               help="Write one JSON entry per source record (row) to this file.")
+@click.option("--bulk", is_flag=True,
+              help="PostgreSQL only: write new listings with COPY (large imports), then "
+                   "rebuild the index; no duplicate proposals.")
 @pass_context
 def import_(ctx: Context, paths: tuple[Path, ...], fmt: str | None, dry_run: bool,
-            strict: bool, report_json: Path | None) -> None:
+            strict: bool, report_json: Path | None, bulk: bool = False) -> None:
     """Import HSDS JSON (array, object, page, JSON Lines), an HSDS CSV package (folder or
     zip), an activity list (xlsx, ods, csv) or an agenda (.ics). Records are upserted by id; a
     re-import changes nothing; a record that describes a listing we already hold is proposed as
@@ -124,9 +127,13 @@ def import_(ctx: Context, paths: tuple[Path, ...], fmt: str | None, dry_run: boo
         click.echo("Niets geïmporteerd; de database is niet veranderd.", err=True)
         sys.exit(2)
     db = _init(settings)
-    search = SearchService(settings, db)
     geocoder = Geocoder(online=settings.geocoder == "nominatim",
                         user_agent=settings.nominatim_user_agent)
+    if bulk and not dry_run:  # issue 12: COPY into PostgreSQL
+        from .services.bulk_import import bulk_import_cli
+
+        sys.exit(bulk_import_cli(settings, db, records, errors, strict, geocoder))
+    search = SearchService(settings, db)
     run = run_records(db, records, errors, dry_run=dry_run, strict=strict, geocoder=geocoder,
                       progress=_progress)
     _echo_run(run, strict)
@@ -167,11 +174,59 @@ def index() -> None:
 def index_rebuild(ctx: Context) -> None:
     """Build a fresh index from the database beside the live one and swap it in."""
     from .search import SearchService
+    from .search.index import IndexError_
 
     db = _init(ctx.settings)
     search = SearchService(ctx.settings, db, follow_commits=False)
-    count = search.rebuild()
+    try:
+        count = search.rebuild()
+    except (IndexError_, OSError) as error:
+        # A full disk or a read-only folder: say where and why; the live index and the
+        # database are untouched (the new index is built beside the live one).
+        reason = getattr(error, "strerror", None) or str(error)
+        raise click.ClickException(
+            f"De zoekindex in {ctx.settings.resolved_index_path} kon niet worden gebouwd: "
+            f"{reason}. De database en de huidige zoekindex zijn niet veranderd.") from error
+    finally:
+        db.dispose()
     click.echo(f"Zoekindex opnieuw opgebouwd: {count} diensten.")
+
+
+@index.command("embed")
+@click.option("--all", "recompute", is_flag=True,
+              help="Recompute every vector, not only the missing ones.")
+@pass_context
+def index_embed(ctx: Context, recompute: bool) -> None:
+    """Give every published listing its semantic-search vector (in the foreground; returns
+    when all are done). Vectors are cached by text, so only new or changed listings are
+    embedded."""
+    from .search import SearchService
+
+    db = _init(ctx.settings)
+    search = SearchService(ctx.settings, db, follow_commits=False)
+    status = search.semantic_status()
+    if not status["enabled"]:
+        reason = "semantic = off" if ctx.settings.semantic == "off" else \
+            f"het model kon niet geladen worden ({status['error']})"
+        click.echo(f"Semantisch zoeken staat uit: {reason}.", err=True)
+        db.dispose()
+        sys.exit(1)
+    search.ensure_index()
+    search.semantic.sync(search.semantic_hashes(), complete=True)
+    todo = len(search.semantic.missing()) if not recompute else search.semantic.counts()[1]
+    bar = None
+    if todo:
+        from tqdm import tqdm
+
+        bar = tqdm(total=todo, desc="embedden", unit="dienst", file=sys.stderr,
+                   disable=not sys.stderr.isatty())
+    embedded = search.embed_missing(recompute=recompute,
+                                    progress=bar.update if bar is not None else None)
+    if bar is not None:
+        bar.close()
+    done, total = search.semantic.counts()
+    click.echo(f"Vectoren: {embedded} berekend; {done} van {total} gepubliceerde diensten "
+               "hebben er een.")
     db.dispose()
 
 
@@ -180,9 +235,22 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
     from . import create_app
 
+    from .cli_ops import start_in_process_jobs
+    from .logs import configure_logging
+
+    configure_logging(settings)
     app = create_app(settings)
+    jobs = start_in_process_jobs(app)  # issue 12: SQLite runs the job queue in this process
+    # issue 11: fills in missing embedding vectors at low CPU priority.
+    search = app.extensions["sociale_kaart.search"]
+    search.start_worker()
     click.echo(f"{settings.site_name} draait op http://{host}:{port}/ (stoppen: Ctrl+C)")
-    waitress_serve(app, host=host, port=port, threads=8, ident="sociale-kaart")
+    try:
+        waitress_serve(app, host=host, port=port, threads=8, ident="sociale-kaart")
+    finally:
+        search.stop_worker()
+        if jobs is not None:
+            jobs.stop()
 
 
 @main.command()
@@ -199,8 +267,10 @@ def serve(ctx: Context, host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--no-serve", is_flag=True, help="Prepare the demo instance but do not serve.")
+@click.option("--load-only", is_flag=True,
+              help="Load all demo data (kaart and volunteer platform) and exit without serving.")
 @pass_context
-def demo(ctx: Context, host: str, port: int, no_serve: bool) -> None:
+def demo(ctx: Context, host: str, port: int, no_serve: bool, load_only: bool) -> None:
     """Set up the instance, import the bundled demo data if it is empty, and serve."""
     from sqlalchemy import func, select
 
@@ -217,16 +287,34 @@ def demo(ctx: Context, host: str, port: int, no_serve: bool) -> None:
         report = import_paths(db, [DEMO_DIR / "services.json"], progress=_progress)
         click.echo(f"Demodata geïmporteerd: {report.summary()}")
         _ = search
+    _load_volunteer_demo(db)  # issue 9: vacatures, hulpaanbod and hulpvragen
     db.dispose()
-    if not no_serve:
+    if not (no_serve or load_only):
         _serve(settings, host, port)
+
+
+def _load_volunteer_demo(db) -> None:
+    """The volunteer platform's demo listings, once per instance (issue 9)."""
+    from .models import utcnow
+    from .volunteer.demo import load_demo
+
+    with db.session() as session:
+        counts = load_demo(session, utcnow())
+    if counts["listings"]:
+        click.echo(f"Demodata vrijwilligerswerk: {counts['listings']} oproepen, "
+                   f"{counts['people']} deelnemers, {counts['organizations']} organisaties.")
 
 
 # `user` and `remind` (sociale_kaart/cli_users.py) add themselves to `main` when imported.
 from . import cli_users  # noqa: E402,F401
+from . import cli_ops  # noqa: E402,F401  (issue 12: backup, restore, jobs)
+from . import cli_volunteers  # noqa: E402,F401  (issue 9: `volunteers ...`)
 from .cli_export import export  # noqa: E402
+from .cli_insight import analytics, report  # noqa: E402  (issue 10: insight)
 
 main.add_command(export)
+main.add_command(report)
+main.add_command(analytics)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

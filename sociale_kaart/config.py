@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -105,6 +106,65 @@ class Settings:
     hsds_rate_limit: str = "300 per minute"
     #: Licence of the open data downloads, shown on ``/open-data``.
     open_data_licence: str = "CC0 1.0"
+    # --- issue 10: insight (search analytics, coverage, indicators) ---
+    #: Record anonymous search analytics (query, filters, result count and clicks, by day;
+    #: never an IP address, cookie or session). Off: nothing is recorded.
+    search_analytics: bool = True
+    #: A query text shows on the insight dashboard only when it occurred at least this many
+    #: times in the chosen period (privacy threshold).
+    insight_privacy_threshold: int = 3
+    #: Months that search analytics are kept; ``sociale-kaart analytics purge`` deletes older.
+    analytics_retention_months: int = 24
+    #: Distance in km within which a listing counts as reachable from a kern (coverage).
+    coverage_distance_km: float = 5.0
+    #: Municipalities whose kernen the coverage covers, comma-separated (CBS names). Empty:
+    #: the municipalities where the listings have locations.
+    insight_municipalities: tuple[str, ...] = ()
+    # --- issue 12: PostgreSQL, several web nodes, replicas, operations ---
+    #: Read replicas (PostgreSQL streaming standbys) for anonymous public pages and searches,
+    #: comma-separated SQLAlchemy URLs (``SOCIALE_KAART_DATABASE_REPLICA_URLS``). Empty: all
+    #: reads go to the primary database.
+    database_replica_urls: tuple[str, ...] = ()
+    #: Seconds a replica may lag behind the primary before reads go back to the primary.
+    replica_max_lag_seconds: float = 10.0
+    #: Seconds between checks whether a replica is up and how far it lags.
+    replica_check_seconds: float = 5.0
+    #: Storage of the rate limiter's counters (Flask-Limiter storage URI). ``memory://`` counts
+    #: per process; with several web nodes use ``database`` (counters in the database) or
+    #: ``memcached://host:11211`` / ``redis://host:6379`` so all nodes share the counts.
+    ratelimit_storage_url: str = "memory://"
+    #: Log format of the app: ``text`` (readable lines) or ``json`` (one JSON object a line,
+    #: for log collectors). Neither contains personal data.
+    log_format: str = "text"
+    #: Run background jobs (reminder e-mails, roll-ups) in a thread of the ``serve`` process:
+    #: ``auto`` (yes on SQLite, no on PostgreSQL, where ``sociale-kaart jobs work`` runs them),
+    #: ``yes`` or ``no``.
+    jobs_in_process: str = "auto"
+    #: Seconds a claimed job may run before another worker may take it over (crash recovery).
+    job_lease_seconds: int = 600
+    # --- issue 11: semantic search ---
+    #: Semantic (embedding) search beside the lexical search: ``auto`` (on when the embedding
+    #: model package loads; otherwise lexical only, logged once and shown on the status page)
+    #: or ``off`` (``SOCIALE_KAART_SEMANTIC``).
+    semantic: str = "auto"
+    #: Weight of the semantic similarity against the lexical score (which weighs 1) in the
+    #: hybrid ranking; chosen on the public relevance benchmark (``SOCIALE_KAART_SEMANTIC_WEIGHT``).
+    semantic_weight: float = 0.6
+    # --- issue 9: volunteer platform (people, listings, privacy) ---
+    #: Months after which a closed hulpvraag is anonymised (its text, contact details and the
+    #: link to the help seeker are wiped; counts stay). A month counts as 30 days.
+    volunteer_retention_months: int = 12
+    # --- issue 9: volunteer coordinator, matching and e-mails ---
+    #: Days a hulpvraag may stay online without an accepted response before it goes to the
+    #: coordinator's brokering queue.
+    volunteer_brokering_days: int = 5
+    #: Days after a response was accepted before both sides are asked whether it became a match.
+    volunteer_followup_days: int = 14
+    #: Days after a match started before both sides are asked whether it still runs (the
+    #: "duurzame match" check, about 3 months).
+    volunteer_durable_days: int = 91
+    #: Days before a VOG expires that the volunteer gets a reminder.
+    volunteer_vog_reminder_days: int = 42
     #: Extra Flask settings (tests use ``TESTING``).
     flask: dict = field(default_factory=dict)
 
@@ -118,6 +178,16 @@ class Settings:
 
     def today_or_now(self) -> date:
         return self.today or date.today()
+
+
+def sqlite_database_url(settings: Settings) -> str:
+    """The embedded default: the SQLite file in the instance folder."""
+    return f"sqlite:///{settings.database_path}"
+
+
+#: Gives the database URL when none is set. A seam for the test suite, which swaps it to give
+#: every instance folder its own PostgreSQL database (``SOCIALE_KAART_TEST_DATABASE``).
+default_database_url: Callable[[Settings], str] = sqlite_database_url
 
 
 def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Settings:
@@ -161,12 +231,47 @@ def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Set
     radius = _env("DEFAULT_RADIUS_KM")
     if radius:
         settings.default_radius_km = float(radius)
+    # --- issue 10: insight ---
+    settings.search_analytics = _env_bool("SEARCH_ANALYTICS", True)
+    settings.insight_privacy_threshold = int(_env("INSIGHT_PRIVACY_THRESHOLD", "3") or 3)
+    settings.analytics_retention_months = int(_env("ANALYTICS_RETENTION_MONTHS", "24") or 24)
+    settings.coverage_distance_km = float(_env("COVERAGE_DISTANCE_KM", "5") or 5)
+    settings.insight_municipalities = tuple(
+        m.strip() for m in (_env("INSIGHT_MUNICIPALITIES", "") or "").split(",") if m.strip())
+    # --- issue 12: PostgreSQL, several web nodes, replicas, operations ---
+    settings.database_replica_urls = tuple(
+        u.strip() for u in (_env("DATABASE_REPLICA_URLS", "") or "").split(",") if u.strip())
+    settings.replica_max_lag_seconds = float(_env("REPLICA_MAX_LAG_SECONDS", "10") or 10)
+    settings.replica_check_seconds = float(_env("REPLICA_CHECK_SECONDS", "5") or 5)
+    settings.ratelimit_storage_url = _env("RATELIMIT_STORAGE_URL", "memory://") or "memory://"
+    settings.log_format = (_env("LOG_FORMAT", "text") or "text").lower()
+    settings.jobs_in_process = (_env("JOBS_IN_PROCESS", "auto") or "auto").lower()
+    settings.job_lease_seconds = int(_env("JOB_LEASE_SECONDS", "600") or 600)
+    # --- issue 11: semantic search ---
+    settings.semantic = (_env("SEMANTIC", "auto") or "auto").lower()
+    settings.semantic_weight = float(_env("SEMANTIC_WEIGHT", "0.6") or 0.6)
+    # --- issue 9: volunteer platform (people, listings, privacy) ---
+    settings.volunteer_retention_months = int(_env("VOLUNTEER_RETENTION_MONTHS", "12") or 12)
+    # --- issue 9: volunteer coordinator, matching and e-mails ---
+    settings.volunteer_brokering_days = int(_env("VOLUNTEER_BROKERING_DAYS", "5") or 5)
+    settings.volunteer_followup_days = int(_env("VOLUNTEER_FOLLOWUP_DAYS", "14") or 14)
+    settings.volunteer_durable_days = int(_env("VOLUNTEER_DURABLE_DAYS", "91") or 91)
+    settings.volunteer_vog_reminder_days = int(_env("VOLUNTEER_VOG_REMINDER_DAYS", "42") or 42)
     for key, value in overrides.items():
         if not hasattr(settings, key):
             raise TypeError(f"unknown setting {key!r}")
         setattr(settings, key, value)
     if not settings.database_url:
-        settings.database_url = f"sqlite:///{settings.database_path}"
+        settings.database_url = default_database_url(settings)
+    if settings.log_format not in {"text", "json"}:
+        raise ValueError("SOCIALE_KAART_LOG_FORMAT must be text or json, "
+                         f"not {settings.log_format!r}")
+    if settings.jobs_in_process not in {"auto", "yes", "no"}:
+        raise ValueError("SOCIALE_KAART_JOBS_IN_PROCESS must be auto, yes or no, "
+                         f"not {settings.jobs_in_process!r}")
+    if settings.semantic not in {"auto", "off"}:
+        raise ValueError("SOCIALE_KAART_SEMANTIC must be auto or off, "
+                         f"not {settings.semantic!r}")
     if settings.geocoder not in {"offline", "nominatim"}:
         raise ValueError("SOCIALE_KAART_GEOCODER must be offline or nominatim, "
                          f"not {settings.geocoder!r}")

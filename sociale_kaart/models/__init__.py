@@ -5,6 +5,9 @@ from .audit import ChangeRecord, PendingChange
 from .base import Base, utcnow
 from .contact import Contact, Phone, Url
 from .duplicate import DECISIONS, MERGE_STATUSES, MergeProposal, SourceDecision
+from .job import JOB_STATUSES, Job, RateLimitCounter
+from .insight import CourseParticipation, Opgave, SearchClick, SearchEvent
+from .embedding import Embedding, ServiceEmbedding
 from .location import Accessibility, Address, Location, ServiceAtLocation
 from .metadata import Metadata
 from .organization import Organization, OrganizationIdentifier
@@ -15,6 +18,16 @@ from .report import REPORT_REASONS, Report
 from .schedule import Schedule
 from .service import CostOption, Language, Service, ServiceArea
 from .taxonomy import Attribute, Taxonomy, TaxonomyTerm
+from .volunteer import (
+    ContactLogEntry,
+    DigestLog,
+    Match,
+    OrganisationApproval,
+    Person,
+    Response,
+    VolunteerInvitation,
+    VolunteerListing,
+)
 
 __all__ = [
     "Accessibility",
@@ -25,6 +38,7 @@ __all__ = [
     "Base",
     "Contact",
     "DECISIONS",
+    "Embedding",
     "MERGE_STATUSES",
     "MergeProposal",
     "SourceDecision",
@@ -47,6 +61,7 @@ __all__ = [
     "Service",
     "ServiceArea",
     "ServiceAtLocation",
+    "ServiceEmbedding",
     "SOURCE_KINDS",
     "ServiceSource",
     "ServiceProfessional",
@@ -55,4 +70,22 @@ __all__ = [
     "Url",
     "User",
     "utcnow",
+    # issue 10: insight
+    "CourseParticipation",
+    "Opgave",
+    "SearchClick",
+    "SearchEvent",
+    # issue 9: volunteer platform
+    "ContactLogEntry",
+    "DigestLog",
+    "Match",
+    "OrganisationApproval",
+    "Person",
+    "Response",
+    "VolunteerInvitation",
+    "VolunteerListing",
+    # issue 12: job queue, shared rate-limit counters
+    "JOB_STATUSES",
+    "Job",
+    "RateLimitCounter",
 ]

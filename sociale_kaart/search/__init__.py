@@ -16,7 +16,9 @@ from ..db import Database
 from ..geo.gazetteer import default_gazetteer
 from .compounds import load_default_splitter
 from .documents import documents_for, listing_vocabulary
+from .embedder import MODEL_NAME, load_embedder, load_error
 from .engine import SearchResult, WhooshEngine
+from .fusion import FusionConfig
 from .index import IndexStore
 from .params import ParamError, SearchParams
 from .query import QueryPlanner, default_thesaurus
@@ -28,20 +30,52 @@ __all__ = ["ParamError", "SearchParams", "SearchResult", "SearchService"]
 
 class SearchService:
     def __init__(self, settings: Settings, db: Database, *, follow_commits: bool = True) -> None:
-        if settings.search_backend != "whoosh":
+        if settings.search_backend not in ("whoosh", "postgres"):
             raise ValueError(f"unknown search backend {settings.search_backend!r}; "
-                             "this installation supports: whoosh")
+                             "choose whoosh or postgres")
         self.settings = settings
         self.db = db
         gazetteer = default_gazetteer()
         planner = QueryPlanner(gazetteer, default_thesaurus(settings.thesaurus_path))
-        self.store = IndexStore(settings.resolved_index_path)
+        if settings.search_backend == "postgres":  # issue 12: search tables in PostgreSQL
+            from .pg_backend import postgres_backend
+
+            self.store, pg_engine = postgres_backend(db, gazetteer, planner,
+                                                     settings.today_or_now)
+        else:
+            self.store = IndexStore(settings.resolved_index_path)
         # The listing words saved with the live index join the compound lexicon before any
         # analysis in this process, so queries split like the index did.
         load_default_splitter().add_words(self.store.vocabulary())
-        self.engine = WhooshEngine(self.store, gazetteer, planner, settings.today_or_now)
+        self.semantic = self._semantic_index(settings, db)
+        self.engine = WhooshEngine(self.store, gazetteer, planner, settings.today_or_now,
+                                   semantic=self.semantic,
+                                   fusion=FusionConfig(semantic_weight=settings.semantic_weight))
+        if settings.search_backend == "postgres":
+            self.engine = pg_engine
+        self._worker = None
+        if self.semantic is not None:
+            self.semantic.load()
         if follow_commits:
             db.on_commit(self._after_commit)
+
+    @staticmethod
+    def _semantic_index(settings: Settings, db: Database):
+        """The semantic signal when ``semantic = auto`` and the model loads; else None (the
+        search is lexical only; the reason is logged once and on the status page)."""
+        if settings.semantic == "off":
+            return None
+        embedder = load_embedder()
+        if embedder is None:
+            return None
+        from .semantic import SemanticIndex, thesaurus_phrases
+        from .thesaurus import DEFAULT_THESAURUS_DIR
+
+        semantic = SemanticIndex(db, embedder.name, embedder.dim, load_embedder)
+        folders = [DEFAULT_THESAURUS_DIR] + ([settings.thesaurus_path]
+                                            if settings.thesaurus_path else [])
+        semantic.set_phrases(thesaurus_phrases(folders))
+        return semantic
 
     def _after_commit(self, service_ids: set[str]) -> None:
         try:
@@ -58,16 +92,32 @@ class SearchService:
             documents = list(documents_for(session, service_ids))
         finally:
             session.close()
-        return self.engine.update(documents)
+        written = self.engine.update(documents)
+        if self.semantic is not None:
+            try:
+                self.semantic.sync([(sid, self.semantic.hash_of(doc)) for sid, doc in documents])
+            except Exception:
+                # Vectors follow the listings; a failure leaves them to the next change or
+                # `index embed`, and the lexical index is already up to date.
+                log.exception("could not update the embeddings of %d services", len(documents))
+        return written
 
     def rebuild(self) -> int:
         """A fresh index from the database, built aside and swapped in."""
         session = self.db.Session()
         try:
             vocabulary = listing_vocabulary(session)
-            return self.engine.rebuild(documents_for(session), vocabulary)
+            documents = documents_for(session)
+            hashes: list[tuple[str, str | None]] = []
+            if self.semantic is not None:
+                documents = self.semantic.observe(documents, hashes)
+            count = self.engine.rebuild(documents, vocabulary)
         finally:
             session.close()
+        if self.semantic is not None:
+            # Existing vectors are kept: only texts never embedded before wait for the model.
+            self.semantic.sync(hashes, complete=True)
+        return count
 
     def ensure_index(self) -> None:
         """Build the index when it is missing or made by an older schema version."""
@@ -79,3 +129,62 @@ class SearchService:
 
     def count(self) -> int:
         return self.engine.count()
+
+    # -- semantic search ---------------------------------------------------------------
+    def semantic_hashes(self) -> list[tuple[str, str | None]]:
+        """Every listing's current text hash (None: not published), read from the database."""
+        session = self.db.Session()
+        try:
+            return [(sid, self.semantic.hash_of(doc)) for sid, doc in documents_for(session)]
+        finally:
+            session.close()
+
+    def ensure_semantic(self) -> None:
+        """Record the text hashes of all listings once (an installation that had semantic
+        search off, or existed before it): afterwards commits keep them current."""
+        if self.semantic is None:
+            return
+        embedded, total = self.semantic.counts()
+        if total == 0 and self.count() > 0:
+            self.semantic.sync(self.semantic_hashes(), complete=True)
+
+    def embed_missing(self, *, recompute: bool = False, progress=None) -> int:
+        """Embed every published listing that has no vector (``recompute``: all of them), in
+        the foreground. Returns how many texts were embedded."""
+        from .embed_worker import fill_missing
+
+        if self.semantic is None:
+            return 0
+        embedder = load_embedder()
+        if embedder is None:
+            return 0
+        if recompute:
+            self.semantic.clear()
+        return fill_missing(self.semantic, self.db, embedder, progress=progress)
+
+    def start_worker(self):
+        """Start the background embedding worker (``serve``); None when semantic is off."""
+        from .embed_worker import EmbeddingWorker
+
+        if self.semantic is None:
+            return None
+        if self._worker is None:
+            self._worker = EmbeddingWorker(self.semantic, self.db, load_embedder,
+                                           prepare=self.ensure_semantic)
+            self._worker.start()
+        return self._worker
+
+    def stop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+
+    def semantic_status(self) -> dict:
+        """For the beheerder's status page: is semantic search on, and how far along."""
+        status = {"setting": self.settings.semantic, "enabled": self.semantic is not None,
+                  "model": MODEL_NAME, "error": load_error(), "embedded": 0, "total": 0,
+                  "worker": self._worker is not None and self._worker.running}
+        if self.semantic is not None:
+            status["embedded"], status["total"] = self.semantic.counts()
+        status["pending"] = status["total"] - status["embedded"]
+        return status

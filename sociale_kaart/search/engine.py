@@ -25,7 +25,9 @@ import numpy as np
 from ..geo.gazetteer import EARTH_RADIUS_KM, Gazetteer, Place, fold_name
 from .analysis import fold
 from .doctable import CODES, Columns, SegmentCache
+from .fusion import FusionConfig, fuse
 from .index import IndexStore
+from .language import Detection, detect
 from .params import OpenAt, ParamError, SearchParams
 from .query import FIELD_BOOSTS, PHRASE_FIELDS, QueryPlan, QueryPlanner, phrase_query
 from .scoring import PostingCache, Scorer
@@ -75,6 +77,8 @@ class Hit:
     score: float
     distance_km: float | None = None
     comes_to_you: bool = False
+    #: Why it matched (for staff): lexical words, semantic similarity, filters.
+    why: dict | None = None
 
 
 @dataclass
@@ -147,8 +151,12 @@ class WhooshEngine:
     """The embedded default backend."""
 
     def __init__(self, store: IndexStore, gazetteer: Gazetteer, planner: QueryPlanner,
-                 today: callable) -> None:
+                 today: callable, semantic=None,
+                 fusion: FusionConfig | None = None) -> None:
+        """:param semantic: a ``semantic.SemanticIndex`` (or None: lexical only)."""
         self.store = store
+        self.semantic = semantic
+        self.fusion = fusion or FusionConfig()
         self.gazetteer = gazetteer
         self.planner = planner
         self.today = today
@@ -233,9 +241,21 @@ class WhooshEngine:
             if near is None:
                 raise ParamError("near", f"plaats of postcode {params.near[:50]!r} is onbekend")
         reader = searcher.reader()
+        detection = detect(params.q) if params.q.strip() else Detection(None, 0.0)
         plan = self.planner.plan(params.q, local_municipalities=self._local,
                                  detect_places=params.detect_places,
-                                 vocabulary=_Vocabulary(reader))
+                                 vocabulary=_Vocabulary(reader), language=detection.lang)
+        query_vector = None
+        if params.q.strip() and self._semantic_ready():
+            query_vector = self.semantic.query_vector(params.q)
+            if query_vector is not None and detection.lang is not None:
+                # Bridge to thesaurus phrases close in meaning (any language in, Dutch out).
+                config = self.fusion
+                phrases = self.semantic.nearest_phrases(
+                    query_vector, floor=config.bridge_floor, margin=config.bridge_margin,
+                    limit=config.bridge_limit)
+                self.planner.bridge(plan, phrases, config.bridge_weight_foreign
+                                    if detection.is_foreign else config.bridge_weight)
         n = len(columns)
         base = self._rule_mask(columns, today, params)
         filters = self._filter_masks(columns, params, near)
@@ -263,6 +283,15 @@ class WhooshEngine:
         elif params.q.strip() and plan.place is None:
             text_mask = np.zeros(n, dtype=bool)  # only unusable words: nothing matches
 
+        similarity = None
+        fused = None
+        if text_mask is not None and query_vector is not None:
+            similarity = self.semantic.similarities(columns.ids, columns, query_vector)
+            fused = fuse(scores, text_mask, similarity, everything,
+                         trusted=detection.lang is not None,
+                         foreign=detection.is_foreign, config=self.fusion)
+            scores, text_mask = fused.scores, fused.mask
+
         final = everything if text_mask is None else (everything & text_mask)
         candidates = np.nonzero(final)[0]
         focus = near or plan.place
@@ -283,9 +312,17 @@ class WhooshEngine:
                             columns.organization_ids[docnum], columns.organizations[docnum],
                             columns.summaries[docnum], columns.metas[docnum],
                             round(float(final_scores.get(docnum, scores[docnum])), 4),
-                            None if distance is None else round(float(distance), 1), area))
+                            None if distance is None else round(float(distance), 1), area,
+                            _why(docnum, plan, coverage, similarity, fused, filters)))
         suggestion = plan.suggestion()
-        return SearchResult(params, len(order), hits, facets, suggestion, near, plan.place, plan)
+        extra = {"language": detection.lang, "semantic": fused is not None,
+                 "dutch_phrasing": dutch_phrasing(plan) if detection.is_foreign else []}
+        return SearchResult(params, len(order), hits, facets, suggestion, near, plan.place, plan,
+                            extra)
+
+    def _semantic_ready(self) -> bool:
+        """Semantic search is on and at least one listing has its vector."""
+        return self.semantic is not None and len(self.semantic) > 0
 
     # -- text scoring ----------------------------------------------------------------------
     @staticmethod
@@ -603,6 +640,41 @@ class WhooshEngine:
             else:
                 result[name] = {labels[int(i)]: int(counts[i]) for i in present}
         return result
+
+
+#: At most this many Dutch phrasings are offered for a query in another language.
+PHRASINGS = 3
+
+
+def dutch_phrasing(plan: QueryPlan) -> list[str]:
+    """Dutch phrasings for a query in another language ("domestic violence" -> "huiselijk
+    geweld"): the thesaurus phrases it was bridged to by meaning, then the strongest thesaurus
+    expansions of its words."""
+    ranked = sorted(plan.expansions, key=lambda e: (-len(e.source.split()), -e.weight))
+    candidates = list(plan.bridged) + [e.phrase for e in ranked]
+    phrasings: list[str] = []
+    for phrase in candidates:
+        if phrase and phrase not in phrasings and detect(phrase).lang in ("nl", None):
+            phrasings.append(phrase)
+        if len(phrasings) == PHRASINGS:
+            break
+    return phrasings
+
+
+def _why(docnum: int, plan: QueryPlan, coverage, similarity: np.ndarray | None, fused,
+         filters: dict[str, np.ndarray]) -> dict:
+    """What made a listing match, for staff: never shown to residents, never in the API."""
+    words: list[str] = []
+    if coverage is not None:
+        groups, _ = coverage
+        words = [word for word, (_, docs) in zip(plan.group_words, groups, strict=False)
+                 if docs[docnum]]
+    why: dict = {"words": words, "filters": sorted(filters)}
+    if similarity is not None and not np.isnan(similarity[docnum]):
+        why["similarity"] = round(float(similarity[docnum]), 3)
+    if fused is not None:
+        why["semantic_only"] = bool(fused.semantic_only[docnum])
+    return why
 
 
 def facet_pairs(columns: Columns) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:

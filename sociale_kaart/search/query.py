@@ -17,6 +17,7 @@ from whoosh import query as wq
 from ..geo.gazetteer import Gazetteer, Place, fold_name
 from .analysis import QueryToken, analyze_query, fold, stem
 from .compounds import load_default_splitter
+from .language import is_function_word
 from .thesaurus import DEFAULT_THESAURUS_DIR, Thesaurus, load_section_codes, load_thesaurus
 
 #: How much each text field counts (BM25F field boosts).
@@ -66,6 +67,7 @@ class Expansion:
     weight: float
     category: str | None
     source: str  # the query words that triggered it
+    phrase: str = ""  # the Dutch phrasing as the thesaurus writes it
 
 
 @dataclass
@@ -82,6 +84,12 @@ class QueryPlan:
     place: Place | None = None
     place_words: str = ""
     corrections: dict[str, str] = field(default_factory=dict)
+    #: The query word behind each group (for "why did this match").
+    group_words: list[str] = field(default_factory=list)
+    #: Language of the query when it is not Dutch (no stemming, compounds or typo fixes).
+    language: str | None = None
+    #: Thesaurus phrases the query was bridged to by meaning (``QueryPlanner.bridge``).
+    bridged: list[str] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -167,10 +175,17 @@ class QueryPlanner:
         self.thesaurus = thesaurus or default_thesaurus()
 
     def plan(self, text: str, *, local_municipalities: frozenset[str] = frozenset(),
-             detect_places: bool = True, vocabulary=None) -> QueryPlan:
+             detect_places: bool = True, vocabulary=None,
+             language: str | None = None) -> QueryPlan:
         """:param vocabulary: an object with ``known(stem) -> bool`` and
-        ``correct(word) -> str | None`` (the index); None skips typo handling."""
-        plan = QueryPlan(text=text, tokens=[])
+        ``correct(word) -> str | None`` (the index); None skips typo handling.
+        :param language: the query's language when it is not Dutch (``search/language.py``):
+        its words are matched as typed (no Dutch stemming, compound parts or typo
+        corrections) and its function words ("the", "dla") are left out."""
+        foreign = language is not None and language != "nl"
+        plan = QueryPlan(text=text, tokens=[], language=language if foreign else None)
+        if foreign:
+            vocabulary = None
         remaining = text
         if detect_places and text:
             found = find_place(text, self.gazetteer, local_municipalities)
@@ -182,13 +197,36 @@ class QueryPlanner:
         if not content and plan.tokens and plan.place is None:
             # Only stop words ("wat is er"): search them literally rather than nothing.
             content = [t for t in plan.tokens if len(t.surface) > 1]
+        if foreign:
+            content = [t for t in content if not is_function_word(t.surface, language)]
         for token in content:
             weight = word_weight(token.surface)
-            plan.groups.append([(stem_text, w * weight) for stem_text, w in
-                                self._group(token, plan, vocabulary)])
+            alternatives = [(fold(token.surface), 1.0)] if foreign else \
+                self._group(token, plan, vocabulary)
+            plan.groups.append([(stem_text, w * weight) for stem_text, w in alternatives])
             plan.group_weights.append(weight)
+            plan.group_words.append(token.surface)
         self._expand(plan, content)
         return plan
+
+    def bridge(self, plan: QueryPlan, phrases: list[tuple[str, float]], weight: float) -> None:
+        """Add thesaurus phrases close in meaning to the query (found by the embedding, in any
+        language) as weighted expansions: their words, and the thesaurus's own expansions of
+        them. This is how "my mother forgets everything" reaches *dementie* lexically."""
+        seen = {e.stems for e in plan.expansions}
+        for phrase, _similarity in phrases:
+            sub = self.plan(phrase, detect_places=False)
+            stems = tuple(group[0][0] for group in sub.groups if group)
+            extra = [Expansion(stems, weight, None, phrase, phrase)] if stems else []
+            extra += [Expansion(e.stems, e.weight * weight, e.category, phrase, e.phrase)
+                      for e in sub.expansions]
+            for expansion in extra:
+                if expansion.stems and expansion.stems not in seen:
+                    seen.add(expansion.stems)
+                    plan.expansions.append(expansion)
+            for code, strength in sub.categories.items():
+                plan.categories[code] = max(plan.categories.get(code, 0.0), strength * weight)
+            plan.bridged.append(phrase)
 
     def _group(self, token: QueryToken, plan: QueryPlan, vocabulary) -> list[tuple[str, float]]:
         alternatives = [(token.stem, 1.0)]
@@ -234,7 +272,7 @@ class QueryPlanner:
                     continue
                 seen.add(stems)
                 plan.expansions.append(Expansion(stems, expansion.weight, expansion.category,
-                                                 probe))
+                                                 probe, expansion.phrase))
                 if expansion.category:
                     plan.categories[expansion.category] = max(
                         plan.categories.get(expansion.category, 0.0), expansion.weight)

@@ -42,6 +42,7 @@ __all__ = [
     "ALGEMEEN",
     "DEFAULT_TAXONOMY_CSV",
     "DEFAULT_THESAURUS_DIR",
+    "LOCAL_THESAURUS_FILE",
     "RELATED_WEIGHT",
     "SYNONYM_WEIGHT",
     "Expansion",
@@ -58,6 +59,10 @@ DEFAULT_THESAURUS_DIR = Path(__file__).resolve().parents[2] / "data" / "thesauru
 DEFAULT_TAXONOMY_CSV = DEFAULT_THESAURUS_DIR.parent / "taxonomy" / "levensgebieden.csv"
 #: Section for entries that belong to no single levensgebied (they give no category boost).
 ALGEMEEN = "algemeen"
+#: File in the instance folder where a beheerder's additions from the insight dashboard go
+#: ("Synoniem toevoegen", see docs/insight.md); loaded after the shipped and the
+#: ``THESAURUS_PATH`` files, in the same format.
+LOCAL_THESAURUS_FILE = "thesaurus-lokaal.txt"
 #: Weight of a synonym-group member: "means the same", but not literally what was typed.
 SYNONYM_WEIGHT = 0.6
 #: Weight of a related need (``=>`` target): broader, narrower or associated, so weaker.

@@ -146,3 +146,42 @@ def upcoming_sessions(session: Session, today: date, *, weeks: int = ANNOUNCE_WE
                                     starts_soon, _address(location)))
     result.sort(key=lambda c: (c.start, c.service.name.lower(), c.schedule.id))
     return result
+
+
+# -- participants (issue 10: indicators per opgave) --------------------------------------------
+
+#: More participants than this in one session is a typing error.
+MAX_PARTICIPANTS = 10_000
+
+
+def participants_for(session: Session, service_id: str) -> dict[str, int]:
+    """schedule id → the number of participants the provider entered for that session."""
+    from ..models import CourseParticipation
+
+    return dict(session.execute(select(CourseParticipation.schedule_id,
+                                       CourseParticipation.participants)
+                                .where(CourseParticipation.service_id == service_id)).all())
+
+
+def record_participants(session: Session, service_id: str, schedule_id: str, text: str,
+                        today: date) -> str | None:
+    """Store how many people took part in a session that has started; returns a Dutch error
+    message (nothing stored) or None. Only a count: no names, nothing about the people."""
+    from ..models import CourseParticipation, utcnow
+
+    schedule = session.get(Schedule, schedule_id)
+    if schedule is None or schedule.service_id != service_id or not schedule.is_course_session:
+        return "Deze cursusdatum bestaat niet (meer)."
+    if schedule.dtstart > today:
+        return "U kunt het aantal deelnemers invullen als de cursus begonnen is."
+    text = (text or "").strip()
+    if not text.isdigit() or int(text) > MAX_PARTICIPANTS:
+        return f"Vul een heel getal in van 0 tot en met {MAX_PARTICIPANTS}."
+    row = session.get(CourseParticipation, schedule_id)
+    if row is None:
+        row = CourseParticipation(schedule_id=schedule_id, service_id=service_id,
+                                  participants=int(text))
+        session.add(row)
+    row.participants = int(text)
+    row.entered_at = utcnow()
+    return None

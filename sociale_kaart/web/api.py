@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, request, url_for
 
 from ..search import ParamError, SearchResult
 from ..search.params import parse_params
-from . import get_search, get_settings
+from . import get_search, get_settings, insight
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -63,5 +63,6 @@ def search():
         result = get_search().search(params)
     except ParamError as error:
         return error_json(error.param, error.message)
+    insight.record_api_search(params, result)  # issue 10: anonymous, never fails
     return jsonify(result_json(result))
 

@@ -90,6 +90,10 @@ def home_for(user) -> str:
         return url_for("provider.dashboard")
     if user.role in ("moderator", "beheerder"):
         return url_for("beheer.dashboard")
+    if user.role == "deelnemer":  # issue 9: residents on the volunteer platform
+        return url_for("volunteer.mine")
+    if user.role == "analist":  # issue 10: reads the insight dashboard only
+        return url_for("insight.dashboard")
     return url_for("professional.dashboard")
 
 

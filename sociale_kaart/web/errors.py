@@ -57,9 +57,43 @@ def register(app: Flask) -> None:
                                                          "over een minuut opnieuw")}}), 429
         return render_template("errors/429.html"), 429
 
+    # issue 12: the database is away (restart, network, failover): a clean 503 in Dutch,
+    # and the next request tries again (pool_pre_ping replaces the dead connections).
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    for exception in (OperationalError, InterfaceError, DisconnectionError, PoolTimeout):
+        app.register_error_handler(exception, database_unavailable)
+
     @app.errorhandler(500)
     def server_error(error):
         log.error("server error on %s: %s", request.path, error)
         if request.path.startswith("/api/"):
             return jsonify({"error": {"param": None, "message": gettext("interne fout")}}), 500
         return render_template("errors/500.html"), 500
+
+
+def database_unavailable(error):
+    """503 with a Dutch message (JSON for the APIs); a failed replica read is retried once on
+    the primary by sending the visitor to the same address again."""
+    from flask import redirect
+
+    from ..db import replica_used
+
+    replica = replica_used()
+    if replica is not None and request.method in ("GET", "HEAD"):
+        replica.mark_down()
+        return redirect(request.full_path if request.query_string else request.path, 307)
+    log.warning("database unavailable on %s: %s", request.path, type(error).__name__)
+    message = gettext("de gegevens zijn even niet bereikbaar; probeer het over een halve "
+                      "minuut opnieuw")
+    headers = {"Retry-After": "30", "Cache-Control": "no-store"}
+    if request.path.startswith(("/api/", "/hsds/")):
+        return jsonify({"error": {"param": None, "message": message}}), 503, headers
+    try:
+        body = render_template("errors/503.html")
+    except Exception:  # the page itself may need the database (signed-in user): plain HTML
+        body = ("<!doctype html><html lang=\"nl\"><meta charset=\"utf-8\">"
+                "<title>Even niet beschikbaar</title><h1>Even niet beschikbaar</h1>"
+                f"<p>{message.capitalize()}.</p></html>")
+    return body, 503, headers

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Organization, PendingChange, Service, User
+from ..services.courses import participants_for, record_participants
 from ..services.edit_values import (
     STATUS_LABELS,
     SessionValues,
@@ -378,7 +379,9 @@ def _sessions_page(session: Session, service: Service, forms: dict | None = None
                                        data={"version": str(service.version)})
     return render_template("provider/sessions.html", s=service, rows=rows, add_form=add_form,
                            is_course="cursus" in facet_codes(data, "soort"),
-                           general=general or [], version=service.version), status
+                           general=general or [], version=service.version,
+                           participants=participants_for(session, service.id),
+                           today=get_settings().today_or_now()), status
 
 
 @bp.get("/aanbod/<service_id>/cursusdata")
@@ -458,6 +461,29 @@ def cancel_course_session(service_id: str, schedule_id: str):
             return _conflict_page(result)
         flash(gettext("De cursusdatum gaat niet door. Inwoners zien dat.") if cancelled
               else gettext("De cursusdatum gaat weer door."))
+        return redirect(url_for("provider.sessions", service_id=service_id))
+    finally:
+        session.close()
+
+
+@bp.post("/aanbod/<service_id>/cursusdata/<schedule_id>/deelnemers")
+@editor_required
+def course_participants(service_id: str, schedule_id: str):
+    """How many people took part in a held session (issue 10: indicators per opgave)."""
+    session = get_db().Session()
+    try:
+        _listing_or_abort(session, service_id)
+        if not VersionForm().validate_on_submit():
+            abort(400)
+        error = record_participants(session, service_id, schedule_id[:64],
+                                    request.form.get("participants", ""),
+                                    get_settings().today_or_now())
+        if error:
+            session.rollback()
+            flash(gettext(error))
+        else:
+            session.commit()
+            flash(gettext("Het aantal deelnemers is opgeslagen."))
         return redirect(url_for("provider.sessions", service_id=service_id))
     finally:
         session.close()

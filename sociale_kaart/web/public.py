@@ -32,10 +32,11 @@ from ..services.listings import format_date, format_time, load_listing, month_na
 from ..services.professional_info import info_for
 from ..services.reports import ReportError, create_report
 from ..services.taxonomy import terms_by_facet
-from . import get_db, get_search, get_settings
+from . import get_db, get_search, get_settings, insight
 from .access import has_at_least
 from .forms import ReportForm
 from .security import limiter
+from .semantic_notes import language_notice, show_why
 
 bp = Blueprint("public", __name__)
 
@@ -157,6 +158,7 @@ def search():
     try:
         params = parse_params(request.args, default_km=settings.default_radius_km)
         result = get_search().search(params)
+        insight.record_web_search(params, result)  # issue 10: anonymous, never fails
     except ParamError as exc:
         error = exc
     related = []
@@ -168,7 +170,8 @@ def search():
     return render_template("public/results.html", result=result, error=error, chips=filter_chips(),
                            url_with=_url_with, facet_labels=FACET_LABELS, args=request.args,
                            related=related, radius_choices=RADIUS_CHOICES,
-                           few_results=FEW_RESULTS), status
+                           few_results=FEW_RESULTS, language_notice=language_notice(result),
+                           show_why=show_why()), status
 
 
 def _term_intro(term) -> str:

@@ -28,7 +28,8 @@ login_manager.session_protection = "strong"
 
 #: Rate limits live in process memory: fine for one web process; several processes share the
 #: limit only through a shared storage (``RATELIMIT_STORAGE_URI``).
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+# The storage comes from the ``ratelimit_storage_url`` setting per app (see init_app, issue 12).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 LAST_SEEN_KEY = "_last_seen"
 
@@ -66,6 +67,11 @@ def init_app(app: Flask) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=settings.idle_timeout_minutes * 60,
     )
+    # issue 12: counters shared by several web nodes (``database``, memcached, redis)
+    from .ratelimit_storage import storage_uri
+
+    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(settings.ratelimit_storage_url,
+                                                      app.extensions["sociale_kaart.db"])
     app.config.update(settings.flask)  # explicit overrides (tests) win
     login_manager.init_app(app)
     limiter.init_app(app)

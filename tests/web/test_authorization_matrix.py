@@ -13,6 +13,7 @@ import sqlite3
 
 import pytest
 from kit_portal import COURSE, ORG, PASSWORD, db_of, login, make_app, token_of
+from kit_volunteer import MATRIX_LISTING_FORM, OTHER_ORG, add_matrix_accounts
 
 from sociale_kaart.models import PendingChange, Report, User
 
@@ -23,9 +24,19 @@ ROLES = {
     "consultant": "consulent@gemeente.example",
     "moderator": "moderator@gemeente.example",
     "beheerder": "beheer@gemeente.example",
+    "coordinator": "coordinator@gemeente.example",  # issue 9 (made by kit_coordinator)
+    "analist": "analist@gemeente.example",  # issue 9 (made by kit_volunteer)
+    "deelnemer": "hendrika.prive@deelnemer.example",  # issue 9 (made by kit_volunteer)
 }
 EDITORS = {"provider of the organisation", "moderator", "beheerder"}
 STAFF = {"moderator", "beheerder"}
+COORDINATORS = {"coordinator", "beheerder"}  # issue 9: the volunteer platform's coordinator
+VC = "/vrijwilligers/coordinator"
+#: issue 9: participants' write routes (kit_volunteer.add_matrix_accounts makes the targets).
+V = "/vrijwilligers"
+V_POSTERS = {"deelnemer", "provider of the organisation", "provider of another organisation",
+             "consultant", "moderator", "coordinator", "beheerder"}
+V_MANAGERS = {"provider of the organisation", "coordinator", "beheerder"}
 
 SERVICE = COURSE["id"]
 COURSE_SCHEDULE = next(s["id"] for s in COURSE["schedules"] if s.get("dtstart"))
@@ -47,6 +58,32 @@ ROUTES = {
     "/beheer/gebruikers": {"beheerder"},
     "/beheer/gebruikers/{user}/uitnodigen": {"beheerder"},
     "/beheer/gebruikers/{user}/uitschakelen": {"beheerder"},
+    # issue 9: the coordinator's write routes
+    f"{VC}/moderatie/organisatie/{{vorg}}": COORDINATORS,
+    f"{VC}/moderatie/oproep/{{vpending}}": COORDINATORS,
+    f"{VC}/zaak/{{vlisting}}/notitie": COORDINATORS,
+    f"{VC}/zaak/{{vlisting}}/opvolging/{{ventry}}": COORDINATORS,
+    f"{VC}/zaak/{{vlisting}}/status": COORDINATORS,
+    f"{VC}/zaak/{{vlisting}}/match": COORDINATORS,
+    f"{VC}/zaak/{{vlisting}}/doorverwijzen": COORDINATORS,
+    f"{VC}/vog": COORDINATORS,
+    # issue 9: participants, organisations and professionals on the volunteer platform
+    f"{V}/oproep/nieuw": V_POSTERS,
+    f"{V}/oproep/{{v_listing}}/bewerken": V_MANAGERS,
+    f"{V}/oproep/{{v_closable}}/sluiten": V_MANAGERS,
+    f"{V}/oproep/{{v_listing}}/reageren": {"deelnemer", "provider of another organisation"},
+    f"{V}/reactie/{{v_response}}/accepteren": V_MANAGERS,
+    f"{V}/reactie/{{v_response}}/afwijzen": V_MANAGERS,
+    f"{V}/reactie/{{v_response}}/intrekken": {"deelnemer", "coordinator", "beheerder"},
+    f"{V}/reactie/{{v_response}}/match": V_MANAGERS | {"deelnemer"},
+    f"{V}/reactie/{{v_response}}/afgerond": V_MANAGERS | {"deelnemer"},
+    f"{V}/reactie/{{v_response}}/niet-doorgegaan": V_MANAGERS | {"deelnemer"},
+    f"{V}/mijn/profiel": {"deelnemer"},
+    f"{V}/mijn/verwijderen": {"deelnemer"},  # without the confirmation: refused, nothing gone
+    # issue 10: insight (the analist only reads; the participants of a held course session)
+    "/inzicht/opgaven/bewerken": {"beheerder"},
+    "/inzicht/synoniem": {"beheerder"},
+    f"/aanbieder/aanbod/{SERVICE}/cursusdata/{COURSE_SCHEDULE}/deelnemers": EDITORS,
 }
 #: Enough form data for each route to do something real when allowed.
 DATA = {
@@ -54,6 +91,19 @@ DATA = {
                                 "description": "Een nieuwe activiteit."},
     "/beheer/moderatie/{pending}/afwijzen": {"reason": "Klopt niet."},
     "/beheer/gebruikers": {"email": "nieuw@gemeente.example", "role": "consultant"},
+    f"{VC}/moderatie/organisatie/{{vorg}}": {"action": "approve"},
+    f"{VC}/moderatie/oproep/{{vpending}}": {"action": "approve"},
+    f"{VC}/zaak/{{vlisting}}/notitie": {"note": "Gebeld."},
+    f"{VC}/zaak/{{vlisting}}/status": {"state": "in_progress"},
+    f"{VC}/zaak/{{vlisting}}/match": {"person_id": "{vperson}", "channel": "desk"},
+    f"{VC}/zaak/{{vlisting}}/doorverwijzen": {"flag": "1"},
+    f"{VC}/vog": {"person_id": "{vperson}", "status": "in_progress"},
+    f"{V}/oproep/nieuw": MATRIX_LISTING_FORM,
+    f"{V}/oproep/{{v_listing}}/reageren": {"organization": OTHER_ORG, "message": "Matrix"},
+    "/inzicht/opgaven/bewerken": {"naam-nieuw": "Matrix-opgave",
+                                  "termen-nieuw": "levensgebied:geld"},
+    "/inzicht/synoniem": {"term": "matrixwoord", "synonyms": "inloop", "section": "ontmoeting"},
+    f"/aanbieder/aanbod/{SERVICE}/cursusdata/{COURSE_SCHEDULE}/deelnemers": {"participants": "5"},
 }
 
 
@@ -79,6 +129,10 @@ def world(tmp_path_factory):
         ids["change"] = session.scalars(select(ChangeRecord.id).where(
             ChangeRecord.service_id == SERVICE)).first()
     assert ids["change"] is not None, "imports are audited, so there is a change to revert"
+    from kit_coordinator import coordinator_matrix_ids
+
+    ids.update(coordinator_matrix_ids(app))  # issue 9
+    ids.update(add_matrix_accounts(app))  # issue 9: participants and their listing
     return app, ids
 
 
@@ -106,7 +160,8 @@ def test_write_route_by_role(world, route, role):
     token = token_of(client.get("/account/inloggen").get_data(as_text=True)) \
         if not ROLES[role] else _any_token(client)
     before = digest(app)
-    response = client.post(url, data={"csrf_token": token, **DATA.get(route, {})})
+    data = {key: value.format(**ids) for key, value in DATA.get(route, {}).items()}
+    response = client.post(url, data={"csrf_token": token, **data})
     allowed = role in ROUTES[route]
     if allowed:
         assert response.status_code not in (401, 403), (url, role, response.status_code)

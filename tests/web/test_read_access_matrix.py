@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import pytest
 from kit_portal import COURSE, ORG, PASSWORD, db_of, login, make_app
+from kit_volunteer import add_matrix_accounts
 
 from sociale_kaart.models import PendingChange, Report, User
+from sociale_kaart.services.accounts import create_user, hash_password
 
 ROLES = {
     "anonymous": None,
@@ -24,6 +26,10 @@ ROLES = {
     "consultant": "consulent@gemeente.example",
     "moderator": "moderator@gemeente.example",
     "beheerder": "beheer@gemeente.example",
+    "analist": "analist@gemeente.example",  # issue 10 (made in the world fixture)
+    # issue 9: made by kit_volunteer.add_matrix_accounts
+    "coordinator": "coordinator@welzijn.example",
+    "deelnemer": "hendrika.prive@deelnemer.example",
 }
 PROVIDERS = {"provider of the organisation", "provider of another organisation"}
 STAFF = {"moderator", "beheerder"}
@@ -32,9 +38,16 @@ PROFESSIONALS = {"consultant"} | STAFF
 
 SERVICE = COURSE["id"]
 SCHEDULE = next(s["id"] for s in COURSE["schedules"] if s.get("dtstart"))
-PREFIXES = ("/aanbieder", "/beheer", "/professional")
+#: issue 9: a participant's own pages on the volunteer platform.
+V_MINE = "/vrijwilligers/mijn"
+V_POSTERS = {"deelnemer", "coordinator", "consultant", "moderator", "beheerder"} | PROVIDERS
+PREFIXES = ("/aanbieder", "/beheer", "/professional", "/inzicht", V_MINE,
+            "/vrijwilligers/oproep/nieuw")
+#: issue 10: the insight pages are for beheerders and analisten (read-only).
+INSIGHT = {"beheerder", "analist"}
 #: The rule for a page under a prefix without a row of its own in READ_RULES.
-BY_PREFIX = {"/aanbieder": EDITORS, "/beheer": STAFF, "/professional": PROFESSIONALS}
+BY_PREFIX = {"/aanbieder": EDITORS, "/beheer": STAFF, "/professional": PROFESSIONALS,
+             "/inzicht": INSIGHT, V_MINE: {"deelnemer"}, "/vrijwilligers/oproep/nieuw": V_POSTERS}
 
 #: URL rule -> the roles that may open it.
 READ_RULES = {
@@ -56,6 +69,19 @@ READ_RULES = {
     "/professional/": PROFESSIONALS,
     "/professional/zoeken": PROFESSIONALS,
     "/professional/cursussen": PROFESSIONALS,
+    "/inzicht/": INSIGHT,                                 # issue 10: insight
+    "/inzicht/dekking": INSIGHT,
+    "/inzicht/opgaven": INSIGHT,
+    "/inzicht/kwaliteit": INSIGHT,
+    "/inzicht/aanbod": INSIGHT,
+    "/inzicht/rapport.<fmt>": INSIGHT,
+    "/inzicht/opgaven/bewerken": {"beheerder"},
+    "/inzicht/synoniem": {"beheerder"},
+    V_MINE: V_POSTERS,  # issue 9: each sees their own listings and responses
+    f"{V_MINE}/profiel": {"deelnemer"},
+    f"{V_MINE}/gegevens.json": {"deelnemer"},
+    f"{V_MINE}/verwijderen": {"deelnemer"},
+    "/vrijwilligers/oproep/nieuw": V_POSTERS,
 }
 #: Pages a provider of another organisation may open, but which must not show the course's
 #: organisation: its listing, its report, its pending change.
@@ -75,7 +101,10 @@ def world(tmp_path_factory):
         session.flush()
         other = session.query(User).filter_by(email="aanbieder@ander.example").one()
         ids = {"service_id": SERVICE, "schedule_id": SCHEDULE, "pending_id": pending.id,
-               "report_id": report.id, "user_id": other.id}
+               "report_id": report.id, "user_id": other.id, "fmt": "csv"}
+        analist = create_user(session, ROLES["analist"], "analist")  # issue 10
+        analist.password_hash = hash_password(PASSWORD)
+    ids.update(add_matrix_accounts(app))  # issue 9
     clients = {}
     for role, email in ROLES.items():
         clients[role] = app.test_client()

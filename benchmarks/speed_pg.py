@@ -1,0 +1,181 @@
+"""Speed of the PostgreSQL path: COPY import, index build and query latency at scale.
+
+For each size N (default 100000) the deterministic synthetic corpus of ``speed.py``
+(``benchmarks/synthetic.py``) goes into a fresh PostgreSQL database through the bulk import
+(``services/bulk_import.py``: the ORM writer's rows, written with COPY, in chunks of
+``--chunk`` listings, one transaction each), then this prints:
+
+* import throughput (listings/s) of the COPY path;
+* index build time of the postgres search backend (``SearchService.rebuild``);
+* query latency p50/p95/p99 overall and per class for the same query mix as ``speed.py``
+  (text, natural sentences, filters, near + km, sort=distance, empty query with filters, typos,
+  a place in the text), after a short warm-up; and the goal figure: the classes with filters
+  and distance ("filter", "near", "distance", "empty+filter");
+* incremental update latency (rename a listing, commit, until a search finds it).
+
+The database is ``--pg-url`` (an empty database) or a private loopback cluster started with
+the test kit (``tests/kit_postgres.py``) with ``--pg-memory`` of shared buffers. Figures only.
+
+    python benchmarks/speed_pg.py [--sizes 100000,1000000] [--queries 200] [--chunk 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO / "tests"))
+
+from speed import TODAY, percentile, query_mix, run_query  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+from synthetic import Corpus  # noqa: E402
+
+from sociale_kaart.config import load_settings  # noqa: E402
+from sociale_kaart.db import Database  # noqa: E402
+from sociale_kaart.geo.geocode import Geocoder  # noqa: E402
+from sociale_kaart.models import Service  # noqa: E402
+from sociale_kaart.search import SearchService  # noqa: E402
+from sociale_kaart.services.bulk_import import bulk_write_records  # noqa: E402
+
+GOAL_CLASSES = ("filter", "near", "distance", "empty+filter")
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+@contextlib.contextmanager
+def database(url: str | None, name: str, memory: str):
+    if url:
+        yield url
+        return
+    from kit_postgres import start_cluster
+
+    cluster = start_cluster(settings={"shared_buffers": memory, "work_mem": "64MB",
+                                      "maintenance_work_mem": "512MB",
+                                      "max_wal_size": "4GB", "synchronous_commit": "off",
+                                      "checkpoint_timeout": "30min"})
+    try:
+        cluster.create_database(name)
+        yield cluster.url(name)
+    finally:
+        cluster.stop(remove=True)
+
+
+def stats_line(values: list[float]) -> str:
+    return (f"n={len(values):>4}  p50 {percentile(values, 50):7.1f}  "
+            f"p95 {percentile(values, 95):7.1f}  p99 {percentile(values, 99):7.1f}  "
+            f"max {max(values):7.1f} ms")
+
+
+def run_size(n: int, options: argparse.Namespace) -> dict:
+    result: dict = {"n": n}
+    with tempfile.TemporaryDirectory() as tmp, \
+            database(options.pg_url, f"speed{n}", options.pg_memory) as url:
+        settings = load_settings(Path(tmp) / "instance", today=TODAY, database_url=url,
+                                 search_backend="postgres", semantic="off")
+        db = Database(url)
+        db.upgrade()
+        search = SearchService(settings, db, follow_commits=False)
+        corpus = Corpus(seed=options.seed)
+
+        # -- import by COPY ----------------------------------------------------------------
+        records = corpus.iter_records(n)
+        geocoder = Geocoder()
+        imported = 0
+        import_s = 0.0
+        while imported < n:
+            t = time.perf_counter()
+            chunk = [next(records) for _ in range(min(options.chunk, n - imported))]
+            generate = time.perf_counter() - t
+            report = bulk_write_records(db, chunk, [], geocoder=geocoder)
+            import_s += report.seconds
+            imported += len(chunk)
+            say(f"  bulk import: {imported}/{n} ({imported / import_s:.0f} listings/s; "
+                f"generating this chunk took {generate:.1f}s, not counted)")
+        result["import_rate"] = n / import_s
+        result["import_s"] = import_s
+        say(f"import (COPY): {n} listings in {import_s:.1f}s = {n / import_s:.0f} listings/s")
+
+        # -- index build -------------------------------------------------------------------
+        t = time.perf_counter()
+        indexed = search.rebuild()
+        result["rebuild_s"] = time.perf_counter() - t
+        say(f"index build (postgres backend): {indexed} documents in {result['rebuild_s']:.1f}s "
+            f"({indexed / result['rebuild_s']:.0f} docs/s)")
+        with search.engine.connection() as conn:
+            size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+            tables = conn.execute(
+                "SELECT pg_total_relation_size('search.document') + "
+                "pg_total_relation_size('search.term')").fetchone()[0]
+        say(f"database size {size / 2**20:.0f} MB, of which search tables {tables / 2**20:.0f} MB")
+
+        # -- queries -----------------------------------------------------------------------
+        mix = query_mix(corpus, options.queries, options.seed)
+        for _, args in mix[:options.warmup]:
+            run_query(search, args)
+        per_class: dict[str, list[float]] = defaultdict(list)
+        for name, args in mix:
+            t = time.perf_counter()
+            run_query(search, args)
+            per_class[name].append((time.perf_counter() - t) * 1000)
+        everything = [v for values in per_class.values() for v in values]
+        say(f"queries (after {options.warmup} warm-up):")
+        say(f"  {'all':<13}{stats_line(everything)}")
+        for name in sorted(per_class):
+            say(f"  {name:<13}{stats_line(per_class[name])}")
+        goal = [v for name in GOAL_CLASSES for v in per_class.get(name, [])]
+        say(f"  {'filters+dist':<13}{stats_line(goal)}  (goal: p95 <= 100 ms at 1M)")
+        result["p95_all"] = percentile(everything, 95)
+        result["p95_goal"] = percentile(goal, 95)
+
+        # -- incremental update ------------------------------------------------------------
+        follower = SearchService(settings, db)
+        latencies = []
+        with db.session() as session:
+            ids = list(session.scalars(select(Service.id).order_by(Service.id).limit(
+                options.updates)))
+        for i, service_id in enumerate(ids):
+            word = f"qzxupdate{i}"
+            t = time.perf_counter()
+            with db.session() as session:
+                session.get(Service, service_id).name = f"Vernieuwd {word}"
+                session.commit()
+            found = run_query(follower, {"q": word})
+            latencies.append((time.perf_counter() - t) * 1000)
+            if not found.hits or found.hits[0].id != service_id:
+                say(f"  update {i}: not found")
+        say(f"incremental update (commit -> found): median {statistics.median(latencies):.0f} "
+            f"ms, max {max(latencies):.0f} ms over {len(latencies)} updates")
+        db.dispose()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="100000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--chunk", type=int, default=20000)
+    parser.add_argument("--updates", type=int, default=10)
+    parser.add_argument("--pg-url", default=None, help="an empty PostgreSQL database")
+    parser.add_argument("--pg-memory", default="1GB", help="shared_buffers of the private cluster")
+    options = parser.parse_args()
+    for size in (int(s) for s in options.sizes.split(",") if s):
+        say(f"\n== postgres backend, {size} listings ==")
+        run_size(size, options)
+
+
+if __name__ == "__main__":
+    main()

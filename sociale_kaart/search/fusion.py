@@ -1,0 +1,99 @@
+"""Fusing the lexical score with the semantic similarity: pure numpy, one rule per line.
+
+Both signals see the same candidates: ``allowed`` already holds every filter, the distance
+radius and the rules (inactive listings and ended courses never show). The lexical score is
+normalised by its best candidate, the similarity between an effective floor and the best
+similarity, and the two are added with named weights (chosen on the public benchmark only; see
+docs/semantic-search.md). Two guards keep meaning from inventing results:
+
+* the **similarity floor**: a listing enters on meaning alone only when its similarity is above
+  an absolute floor and close to the best one (e5 rates unrelated texts around 0.75-0.8);
+* **lexical gating**: when nothing matches lexically, meaning alone may only answer a query
+  whose words a word list recognises (any language); a random string stays at zero results,
+  so the zero-result page and "Bedoelde u ...?" keep working.
+
+For a query in another language the lexical weight is lowered, so a stray match on a short
+foreign word never outweighs meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Weight of the (normalised) semantic similarity; the lexical score weighs 1.
+SEMANTIC_WEIGHT = 0.6
+#: Absolute cosine floor for entering on meaning alone.
+SIMILARITY_FLOOR = 0.80
+#: ... and at most this far below the best similarity among the candidates.
+SIMILARITY_MARGIN = 0.05
+#: Weight of the lexical score for a query in another language than Dutch.
+FOREIGN_LEXICAL_WEIGHT = 0.3
+#: Thesaurus phrases a query is bridged to: similarity at least BRIDGE_FLOOR, at most
+#: BRIDGE_MARGIN below the best, at most BRIDGE_LIMIT of them, searched lexically with this
+#: weight (Dutch queries) or the foreign weight (other languages, whose own words say little).
+BRIDGE_FLOOR = 0.86
+BRIDGE_MARGIN = 0.02
+BRIDGE_LIMIT = 3
+BRIDGE_WEIGHT = 0.3
+BRIDGE_WEIGHT_FOREIGN = 0.8
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    semantic_weight: float = SEMANTIC_WEIGHT
+    floor: float = SIMILARITY_FLOOR
+    margin: float = SIMILARITY_MARGIN
+    foreign_lexical_weight: float = FOREIGN_LEXICAL_WEIGHT
+    bridge_floor: float = BRIDGE_FLOOR
+    bridge_margin: float = BRIDGE_MARGIN
+    bridge_limit: int = BRIDGE_LIMIT
+    bridge_weight: float = BRIDGE_WEIGHT
+    bridge_weight_foreign: float = BRIDGE_WEIGHT_FOREIGN
+
+
+@dataclass
+class Fused:
+    scores: np.ndarray        # fused score per document (lexical units; 0 = not a candidate)
+    mask: np.ndarray          # candidates after fusion
+    semantic: np.ndarray      # normalised similarity in [0, 1] (0 below the floor)
+    semantic_only: np.ndarray  # candidates that entered on meaning alone
+    floor: float              # the effective similarity floor used
+
+
+def fuse(lexical: np.ndarray, lexical_mask: np.ndarray, similarity: np.ndarray,
+         allowed: np.ndarray, *, trusted: bool, foreign: bool,
+         config: FusionConfig = FusionConfig()) -> Fused:
+    """Combine the signals for every document.
+
+    :param lexical: lexical score per document (0 where it did not match).
+    :param lexical_mask: documents the lexical side returns (text matches, related needs).
+    :param similarity: cosine similarity per document; NaN where a listing has no vector.
+    :param allowed: filters, distance and rules; nothing outside it is ever returned.
+    :param trusted: the query's words are words of some language (not a random string).
+    :param foreign: the query is not Dutch.
+    """
+    n = len(lexical)
+    lexical_hits = lexical_mask & allowed
+    has_vector = ~np.isnan(similarity) & allowed
+    best = float(np.max(similarity[has_vector])) if has_vector.any() else float("nan")
+    floor = max(config.floor, best - config.margin) if has_vector.any() else config.floor
+    entering = has_vector & (np.nan_to_num(similarity, nan=-1.0) >= floor)
+    if not lexical_hits.any() and not trusted:
+        entering[:] = False  # lexical gating: meaning alone never answers a random string
+    semantic = np.zeros(n, dtype=np.float32)
+    if entering.any():
+        span = best - floor
+        values = (similarity[entering] - floor) / span if span > 1e-6 else 1.0
+        semantic[entering] = np.clip(values, 0.0, 1.0)
+    top_lexical = float(lexical[lexical_hits].max()) if lexical_hits.any() else 0.0
+    lexical_weight = config.foreign_lexical_weight if foreign else 1.0
+    normalised = lexical / top_lexical if top_lexical > 0 else np.zeros(n, dtype=np.float32)
+    mask = lexical_hits | entering
+    fused = np.where(mask, lexical_weight * normalised + config.semantic_weight * semantic, 0.0)
+    # Back to lexical units, so the engine's re-ranking bonuses keep their meaning.
+    scale = top_lexical if top_lexical > 0 else 1.0
+    # A listing entering on meaning alone keeps a small positive score even at the floor.
+    fused = np.where(mask, np.maximum(fused, 1e-3), 0.0) * scale
+    return Fused(fused.astype(np.float32), mask, semantic, entering & ~lexical_hits, floor)

@@ -1,0 +1,903 @@
+"""The PostgreSQL search backend: the same contract as the Whoosh engine, data in PostgreSQL.
+
+Why this shape: a region or a national directory runs several web nodes on one PostgreSQL
+database, so the index must live in the database, be shared by all nodes and follow every commit
+transactionally. The work is split so that rankings stay those of the Whoosh backend:
+
+* PostgreSQL does what it is good at: candidates through a GIN index over our analysed tokens
+  (``search.document.tokens``), the rules (inactive, ended courses), every filter, distance with
+  PostGIS (``ST_DWithin``), browse orderings with ``LIMIT``, facet counts with ``GROUP BY``, the
+  typo vocabulary with ``pg_trgm``, and the BM25 statistics (``search.term``, ``search.stats``);
+* the application scores the candidates with the same BM25F code path as the Whoosh engine
+  (``WhooshEngine._score``), and re-ranks the best ones with the same rules (coverage, names,
+  places, feedback, freshness), reusing the engine's methods.
+
+When our analysis finds nothing, PostgreSQL's own ``dutch`` + ``unaccent`` full text gets a
+second chance (``websearch_to_tsquery``), so a word our lexicon does not split still finds its
+listings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import numpy as np
+
+from ..geo.gazetteer import Gazetteer, Place, fold_name
+from .analysis import fold
+from .doctable import build_columns
+from .engine import (
+    FACET_LIMIT,
+    FACET_NAMES,
+    PLACE_AREA_BONUS,
+    PLACE_DECAY_KM,
+    PLACE_FAR_FACTOR,
+    PLACE_FAR_KM,
+    PLACE_NEAR_BONUS,
+    PLACE_TIER_KM,
+    PLACE_TIER_SHARE,
+    RELATED_MIN_STRENGTH,
+    RELATED_SCORE,
+    RERANK_WINDOW,
+    Hit,
+    SearchResult,
+    WhooshEngine,
+    _edit_distance,
+    dutch_phrasing,
+    haversine_matrix,
+)
+from .language import Detection, detect
+from .params import ParamError, SearchParams
+from .pg_documents import DocumentRow, quote_lexeme, to_row
+from .pg_schema import (
+    BUILD,
+    DOCUMENT_COLUMNS,
+    DUTCH_CONFIG,
+    FIELD_CODES,
+    LIVE,
+    PG_SCHEMA_VERSION,
+    TEXT_FIELDS,
+    dutch_config_statements,
+    index_ddl,
+    setup_statements,
+    table_ddl,
+)
+from .query import FIELD_BOOSTS, PHRASE_FIELDS, QueryPlan, QueryPlanner
+from .scoring import K1, B
+from .vocabulary import CATEGORY_BITS
+
+log = logging.getLogger(__name__)
+
+PHRASE_WEIGHT = 1.0
+PHRASE_SLOP = 3
+TRIGRAM_THRESHOLD = 0.3
+BATCH = 2000
+_TSV_ITEM = re.compile(r"'((?:[^']|'')*)'(?::([0-9A-D,]+))?")
+
+
+class PostgresSearchError(RuntimeError):
+    """The PostgreSQL search backend cannot be used (e.g. a missing extension)."""
+
+
+# -- statistics and scoring ---------------------------------------------------------------------
+
+class _Stats:
+    def __init__(self, row) -> None:
+        self.version, self.generation, self.docs = int(row[0]), int(row[1]), int(row[2])
+        totals = row[3:8]
+        self.avg = {field: (float(total) / self.docs if self.docs and total else 1.0)
+                    for field, total in zip(TEXT_FIELDS, totals, strict=True)}
+
+
+class _CandidateScorer:
+    """BM25 over the candidates fetched from PostgreSQL, with the collection's statistics:
+    the same formula and inputs as ``scoring.Scorer`` (term frequency, quantised field length,
+    average length, document frequency), in the candidates' own numbering."""
+
+    def __init__(self, postings: dict[str, tuple[list[int], list[int]]],
+                 lengths: dict[str, np.ndarray], stats: _Stats, df: dict[str, int]) -> None:
+        self.postings_by_lexeme = postings
+        self.lengths = lengths
+        self.stats = stats
+        self.df = df
+        self.doc_count = max(1, stats.docs)
+
+    def _idf(self, lexeme: str) -> float:
+        df = self.df.get(lexeme, 0)
+        return math.log(1 + (self.doc_count - df + 0.5) / (df + 0.5))
+
+    def term(self, field: str, text: str, boost: float) -> tuple[np.ndarray, np.ndarray]:
+        lexeme = f"{FIELD_CODES[field]}:{text}"
+        found = self.postings_by_lexeme.get(lexeme)
+        if not found:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        ids = np.asarray(found[0], dtype=np.int64)
+        tf = np.asarray(found[1], dtype=np.float32)
+        lengths = self.lengths[field][ids]
+        norm = K1 * (1 - B + B * lengths / self.stats.avg[field])
+        scores = self._idf(lexeme) * tf * (K1 + 1) / (tf + norm)
+        return ids, (scores * boost).astype(np.float32)
+
+    def idf(self, field: str, text: str) -> float:
+        return self._idf(f"{FIELD_CODES[field]}:{text}")
+
+
+class _Vocabulary:
+    """The planner's questions (is this stem indexed? the nearest known spelling?) answered by
+    ``search.term``; the same rules as the Whoosh backend's vocabulary."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    def known(self, stem_text: str) -> bool:
+        lexemes = [f"{code}:{stem_text}" for code in FIELD_CODES.values()]
+        row = self.conn.execute(f"SELECT 1 FROM {LIVE}.term WHERE term = ANY(%s) AND df > 0 "
+                                "LIMIT 1", (lexemes,)).fetchone()
+        return row is not None
+
+    def correct(self, word: str) -> str | None:
+        if len(word) < 4 or not word.isalpha():
+            return None
+        if self.conn.execute(f"SELECT 1 FROM {LIVE}.term WHERE term = %s AND df > 0",
+                             (f"s:{word}",)).fetchone():
+            return None
+        maxdist = 1 if len(word) <= 5 else 2
+        self.conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {TRIGRAM_THRESHOLD}")
+        rows = self.conn.execute(
+            f"SELECT substr(term, 3), df FROM {LIVE}.term "
+            "WHERE left(term, 2) = 's:' AND substr(term, 3) %% %s AND df > 0 "
+            "AND substr(term, 3, 2) = %s AND length(term) - 2 BETWEEN %s AND %s",
+            (word, word[:2], len(word) - maxdist, len(word) + maxdist)).fetchall()
+        best: tuple[float, str] | None = None
+        for candidate, freq in sorted(rows):
+            distance = _edit_distance(word, candidate)
+            if distance > maxdist:
+                continue
+            rank = freq / (1 + 4 * distance)
+            if best is None or rank > best[0]:
+                best = (rank, candidate)
+        return best[1] if best else None
+
+
+# -- SQL building blocks ------------------------------------------------------------------------
+
+class _Sql:
+    """A WHERE fragment with its parameters (named, so fragments combine freely)."""
+
+    def __init__(self) -> None:
+        self.args: dict = {}
+        self._n = 0
+
+    def arg(self, value) -> str:
+        self._n += 1
+        name = f"p{self._n}"
+        self.args[name] = value
+        return f"%({name})s"
+
+
+def _open_sql(sql: _Sql, when) -> str:
+    """``engine._is_open`` in SQL over the slots in ``meta`` ([weekday, opens, closes])."""
+    weekday = sql.arg(when.weekday)
+    if when.at is None:
+        return (f"EXISTS (SELECT 1 FROM jsonb_array_elements(meta->'slots') s "
+                f"WHERE (s->>0)::int = {weekday})")
+    minute = sql.arg(when.at.hour * 60 + when.at.minute)
+    return ("EXISTS (SELECT 1 FROM jsonb_array_elements(meta->'slots') s WHERE "
+            f"((s->>0)::int = {weekday} AND (s->>1)::int <= {minute} "
+            f"AND {minute} < (s->>2)::int) OR "
+            f"(((s->>0)::int + 1) % 7 = {weekday} AND (s->>2)::int > 1440 "
+            f"AND {minute} < (s->>2)::int - 1440))")
+
+
+def _point(sql: _Sql, place: Place) -> str:
+    return (f"ST_SetSRID(ST_MakePoint({sql.arg(float(place.lon))}, "
+            f"{sql.arg(float(place.lat))}), 4326)::geography")
+
+
+def _parse_tsvector(text: str) -> Iterator[tuple[str, int]]:
+    for match in _TSV_ITEM.finditer(text):
+        positions = match.group(2)
+        yield match.group(1).replace("''", "'"), (positions.count(",") + 1 if positions else 1)
+
+
+class PostgresEngine(WhooshEngine):
+    """The search backend on PostgreSQL (``SOCIALE_KAART_SEARCH_BACKEND=postgres``).
+
+    Inherits the Whoosh engine's re-ranking rules (``_adjust``, ``_distances``, feedback,
+    place factors) so both backends rank alike; everything that touches the data is here.
+    """
+
+    def __init__(self, db, gazetteer: Gazetteer, planner: QueryPlanner, today) -> None:
+        self.db = db
+        self.gazetteer = gazetteer
+        self.planner = planner
+        self.today = today
+        self._lock = threading.Lock()
+        self._local: tuple[int, frozenset[str]] = (-1, frozenset())
+        self._ready = False
+
+    # -- connections -----------------------------------------------------------------------
+    @contextmanager
+    def connection(self):
+        """A pooled psycopg connection of the application's engine; rolled back unless the
+        caller committed."""
+        raw = self.db.engine.raw_connection()
+        try:
+            conn = raw.driver_connection
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            else:
+                conn.rollback()
+        finally:
+            raw.close()
+
+    # -- setup -----------------------------------------------------------------------------
+    def setup(self, conn) -> None:
+        """Extensions and the Dutch text search configuration; a clear error when missing."""
+        for statement in setup_statements():
+            try:
+                conn.execute(statement)
+            except Exception as error:
+                conn.rollback()
+                raise PostgresSearchError(
+                    f"PostgreSQL search needs the extension in {statement!r}: {error}. "
+                    "Install postgresql-contrib, or ask the database owner to create it."
+                ) from error
+        try:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        except Exception as error:
+            conn.rollback()
+            raise PostgresSearchError(
+                "PostgreSQL search needs PostGIS for distances (Debian: postgresql-15-postgis-3)"
+                f": {error}") from error
+        exists = conn.execute("SELECT 1 FROM pg_ts_config WHERE cfgname = %s",
+                              (DUTCH_CONFIG.split(".")[-1],)).fetchone()
+        if not exists:
+            for statement in dutch_config_statements():
+                conn.execute(statement)
+        conn.commit()
+
+    def _stats(self, conn) -> _Stats | None:
+        try:
+            row = conn.execute(
+                f"SELECT version, generation, docs, len_name, len_categories_text, "
+                f"len_organization, len_description, len_details FROM {LIVE}.stats "
+                "WHERE id = 1").fetchone()
+        except Exception:  # the tables do not exist yet
+            conn.rollback()
+            return None
+        return _Stats(row) if row else None
+
+    def needs_rebuild(self) -> bool:
+        with self.connection() as conn:
+            stats = self._stats(conn)
+        return stats is None or stats.version != PG_SCHEMA_VERSION
+
+    def vocabulary(self) -> list[str]:
+        with self.connection() as conn:
+            try:
+                return [r[0] for r in conn.execute(f"SELECT word FROM {LIVE}.vocabulary")]
+            except Exception:
+                return []
+
+    def _ensure_tables(self) -> None:
+        """Empty live tables when none exist, so updates and searches work before a rebuild."""
+        if self._ready:
+            return
+        with self.connection() as conn:
+            if self._stats(conn) is None:
+                self.setup(conn)
+                for statement in table_ddl(LIVE, True) + index_ddl(LIVE, True):
+                    conn.execute(statement)
+                conn.execute(f"INSERT INTO {LIVE}.stats VALUES (1, %s, 0, 0, 0, 0, 0, 0, 0) "
+                             "ON CONFLICT (id) DO NOTHING", (PG_SCHEMA_VERSION,))
+                conn.commit()
+        self._ready = True
+
+    # -- maintenance -----------------------------------------------------------------------
+    def rebuild(self, documents: Iterable[tuple[str, dict | None]],
+                vocabulary: Iterable[str] = ()) -> int:
+        """Fill ``search_build`` with COPY, index it, and swap it in for ``search`` in one
+        transaction: searches see the old tables until the commit."""
+        from .compounds import load_default_splitter
+
+        words = sorted(set(vocabulary))
+        load_default_splitter().add_words(words)
+        count = 0
+        df: Counter = Counter()
+        totals = dict.fromkeys(TEXT_FIELDS, 0.0)
+        with self.connection() as conn:
+            self.setup(conn)
+            conn.execute(f"DROP SCHEMA IF EXISTS {BUILD} CASCADE")
+            for statement in table_ddl(BUILD, True):
+                conn.execute(statement)
+            columns = ", ".join(DOCUMENT_COLUMNS)
+            with conn.cursor().copy(
+                    f"COPY {BUILD}.document ({columns}) FROM STDIN") as copy:
+                for _service_id, document in documents:
+                    if document is None:
+                        continue
+                    row = to_row(document)
+                    copy.write_row(self._copy_values(row))
+                    df.update(row.lexemes)
+                    for field in TEXT_FIELDS:
+                        totals[field] += row.lengths[field]
+                    count += 1
+            with conn.cursor().copy(f"COPY {BUILD}.term (term, df) FROM STDIN") as copy:
+                for term, value in df.items():
+                    copy.write_row((term, value))
+            with conn.cursor().copy(f"COPY {BUILD}.vocabulary (word) FROM STDIN") as copy:
+                for word in words:
+                    copy.write_row((word,))
+            conn.execute(f"INSERT INTO {BUILD}.stats VALUES (1, %s, 1, %s, %s, %s, %s, %s, %s)",
+                         (PG_SCHEMA_VERSION, count, *(totals[f] for f in TEXT_FIELDS)))
+            for statement in index_ddl(BUILD, True):
+                conn.execute(statement)
+            conn.execute(f"ANALYZE {BUILD}.document")
+            conn.execute(f"ANALYZE {BUILD}.term")
+            conn.execute(f"DROP SCHEMA IF EXISTS {LIVE} CASCADE")
+            conn.execute(f"ALTER SCHEMA {BUILD} RENAME TO {LIVE}")
+            conn.commit()
+        self._ready = True
+        return count
+
+    @staticmethod
+    def _copy_values(row: DocumentRow) -> tuple:
+        values = list(row.values)
+        values[DOCUMENT_COLUMNS.index("meta")] = json.dumps(values[DOCUMENT_COLUMNS.index("meta")])
+        return tuple(values)
+
+    def update(self, documents: Iterable[tuple[str, dict | None]]) -> int:
+        """Replace or delete documents and keep the statistics exact, in one transaction."""
+        items = list(documents)
+        if not items:
+            return 0
+        self._ensure_tables()
+        ids = sorted({service_id for service_id, _ in items})
+        new_rows = {service_id: to_row(document) for service_id, document in items
+                    if document is not None}
+        delta: Counter = Counter()
+        totals = dict.fromkeys(TEXT_FIELDS, 0.0)
+        with self.connection() as conn:
+            # One writer at a time per database: the stats row is the lock.
+            conn.execute(f"SELECT 1 FROM {LIVE}.stats WHERE id = 1 FOR UPDATE")
+            old = conn.execute(
+                f"SELECT tsvector_to_array(tokens), spell, serves, len_name, "
+                f"len_categories_text, len_organization, len_description, len_details "
+                f"FROM {LIVE}.document WHERE service_id = ANY(%s)", (ids,)).fetchall()
+            for lexemes, spell, serves, *lengths in old:
+                delta.subtract(lexemes)
+                delta.subtract(f"s:{w}" for w in spell)
+                delta.subtract(f"m:{m}" for m in serves)
+                for field, value in zip(TEXT_FIELDS, lengths, strict=True):
+                    totals[field] -= value
+            conn.execute(f"DELETE FROM {LIVE}.document WHERE service_id = ANY(%s)", (ids,))
+            if new_rows:
+                columns = ", ".join(DOCUMENT_COLUMNS)
+                with conn.cursor().copy(
+                        f"COPY {LIVE}.document ({columns}) FROM STDIN") as copy:
+                    for row in new_rows.values():
+                        copy.write_row(self._copy_values(row))
+                for row in new_rows.values():
+                    delta.update(row.lexemes)
+                    for field in TEXT_FIELDS:
+                        totals[field] += row.lengths[field]
+            changes = sorted((term, value) for term, value in delta.items() if value)
+            if changes:
+                with conn.cursor() as cursor:
+                    cursor.executemany(
+                        f"INSERT INTO {LIVE}.term (term, df) VALUES (%s, %s) "
+                        f"ON CONFLICT (term) DO UPDATE SET df = {LIVE}.term.df + EXCLUDED.df",
+                        changes)
+                conn.execute(f"DELETE FROM {LIVE}.term WHERE term = ANY(%s) AND df <= 0",
+                             ([term for term, _ in changes],))
+            conn.execute(
+                f"UPDATE {LIVE}.stats SET generation = generation + 1, docs = docs + %s, "
+                + ", ".join(f"len_{f} = len_{f} + %s" for f in TEXT_FIELDS) + " WHERE id = 1",
+                (len(new_rows) - len(old), *(totals[f] for f in TEXT_FIELDS)))
+            conn.commit()
+        return len(items)
+
+    def count(self) -> int:
+        self._ensure_tables()
+        with self.connection() as conn:
+            stats = self._stats(conn)
+        return stats.docs if stats else 0
+
+    def local_municipalities(self, conn=None) -> frozenset[str]:
+        """Municipalities this installation's listings serve (cached per index generation)."""
+        if conn is None:
+            self._ensure_tables()
+            with self.connection() as own:
+                return self.local_municipalities(own)
+        stats = self._stats(conn)
+        generation = stats.generation if stats else 0
+        with self._lock:
+            if self._local[0] == generation:
+                return self._local[1]
+        names = frozenset(r[0] for r in conn.execute(
+            f"SELECT substr(term, 3) FROM {LIVE}.term WHERE left(term, 2) = 'm:' AND df > 0"))
+        with self._lock:
+            self._local = (generation, names)
+        return names
+
+    # -- search ----------------------------------------------------------------------------
+    def search(self, params: SearchParams) -> SearchResult:
+        self._ensure_tables()
+        with self.connection() as conn:
+            return self._search(conn, params)
+
+    def _search(self, conn, params: SearchParams) -> SearchResult:
+        today = self.today()
+        stats = self._stats(conn)
+        local = self.local_municipalities(conn)
+        near = None
+        if params.near:
+            near = self.gazetteer.resolve(params.near, prefer=local)
+            if near is None:
+                raise ParamError("near", f"plaats of postcode {params.near[:50]!r} is onbekend")
+        detection = detect(params.q) if params.q.strip() else Detection(None, 0.0)
+        plan = self.planner.plan(params.q, local_municipalities=local,
+                                 detect_places=params.detect_places,
+                                 vocabulary=_Vocabulary(conn), language=detection.lang)
+        sql = _Sql()
+        base = self._rules_sql(sql, params, today)
+        filters = self._filter_sql(sql, params, near, today)
+        focus = near or plan.place
+        text = None
+        related = None
+        if not plan.is_empty:
+            text = f"tokens @@ {sql.arg(self._tsquery(plan))}::tsquery"
+            codes = set(params.category) | {code for code, strength in plan.categories.items()
+                                            if strength >= RELATED_MIN_STRENGTH}
+            codes &= set(CATEGORY_BITS)
+            if codes:
+                related = f"categories && {sql.arg(sorted(codes))}::text[]"
+        elif params.q.strip() and plan.place is None:
+            text = "false"  # only unusable words: nothing matches
+        everything = " AND ".join([base, *filters.values()])
+
+        why_words: dict[str, list[str]] = {}
+        if text is None:
+            total, ordered = self._browse(conn, sql, everything, params, focus)
+            facet_where = base
+            scores_of = ordered
+            adjusted: dict[str, float] = {}
+            page_ids = [sid for sid, _ in ordered]
+        else:
+            total, page_ids, scores_of, adjusted, text_where, why_words = self._text_search(
+                conn, sql, everything, text, related, plan, params, focus, stats)
+            facet_where = f"{base} AND ({text_where})"
+            if total == 0 and text != "false" and not filters and params.q.strip():
+                total, page_ids, scores_of = self._dutch_fallback(conn, params, everything,
+                                                                  sql)
+        facets = self._facets(conn, sql, facet_where, filters)
+        stored = self._stored(conn, page_ids)
+        hits = self._hits(page_ids, stored, dict(scores_of), adjusted, focus)
+        for hit in hits:
+            hit.why = {"words": why_words.get(hit.id, []), "filters": sorted(filters)}
+        extra = {"language": detection.lang, "semantic": False,
+                 "dutch_phrasing": dutch_phrasing(plan) if detection.is_foreign else []}
+        return SearchResult(params, total, hits, facets, plan.suggestion(), near, plan.place,
+                            plan, extra)
+
+    @staticmethod
+    def _tsquery(plan: QueryPlan) -> str:
+        """Every field of every word and single-word expansion; a multi-word expansion only
+        when all its words are in the same field (as the engine's phrase rule wants)."""
+        alternatives: list[str] = []
+        seen: set[str] = set()
+
+        def add(item: str) -> None:
+            if item not in seen:
+                seen.add(item)
+                alternatives.append(item)
+
+        stems = [stem for group in plan.groups for stem, _ in group]
+        stems += [e.stems[0] for e in plan.expansions if len(e.stems) == 1]
+        for stem in stems:
+            for code in FIELD_CODES.values():
+                add(quote_lexeme(f"{code}:{stem}"))
+        for expansion in plan.expansions:
+            if len(expansion.stems) > 1:
+                for name in PHRASE_FIELDS:
+                    code = FIELD_CODES[name]
+                    add("(" + " & ".join(quote_lexeme(f"{code}:{s}")
+                                         for s in expansion.stems) + ")")
+        return " | ".join(alternatives) if alternatives else "''"
+
+    @staticmethod
+    def _lexemes(plan: QueryPlan) -> list[str]:
+        stems = {stem for group in plan.groups for stem, _ in group}
+        stems |= {s for e in plan.expansions for s in e.stems}
+        return sorted(f"{code}:{stem}" for stem in stems for code in FIELD_CODES.values())
+
+    # -- rules and filters -----------------------------------------------------------------
+    @staticmethod
+    def _rules_sql(sql: _Sql, params: SearchParams, today: date) -> str:
+        """Never shown: inactive listings and courses whose last session has passed."""
+        if params.include_inactive:
+            return "true"
+        return f"active AND NOT coalesce(course_end < {sql.arg(today)}::date, false)"
+
+    def _filter_sql(self, sql: _Sql, params: SearchParams, near: Place | None,
+                    today: date) -> dict[str, str]:
+        filters: dict[str, str] = {}
+        if params.category:
+            filters["category"] = f"categories && {sql.arg(list(params.category))}::text[]"
+        if params.theme:
+            filters["theme"] = f"themes && {sql.arg(list(params.theme))}::text[]"
+        if params.audience:
+            filters["audience"] = f"audiences && {sql.arg(list(params.audience))}::text[]"
+        if params.type:
+            filters["type"] = f"type = ANY({sql.arg(list(params.type))}::text[])"
+        if params.access:
+            filters["access"] = f"access = ANY({sql.arg(list(params.access))}::text[])"
+        if params.free:
+            filters["cost"] = "cost = 'gratis'"
+        if params.age is not None:
+            age = sql.arg(float(params.age))
+            filters["age"] = (f"(age_min IS NULL OR age_min <= {age}) AND "
+                              f"(age_max IS NULL OR age_max >= {age})")
+        if params.upcoming:
+            filters["upcoming"] = f"coalesce(course_end >= {sql.arg(today)}::date, false)"
+        if params.municipality:
+            wanted = sorted({self.gazetteer.municipality_name(m) or m
+                             for m in params.municipality})
+            arg = sql.arg(wanted)
+            filters["municipality"] = (f"(municipalities && {arg}::text[] OR "
+                                       f"areas && {arg}::text[])")
+        if params.kern:
+            wanted = sorted({fold_name(k) for k in params.kern})
+            filters["kern"] = f"kern_keys && {sql.arg(wanted)}::text[]"
+        if params.lang:
+            filters["lang"] = f"languages && {sql.arg(list(params.lang))}::text[]"
+        if params.open is not None:
+            filters["open"] = _open_sql(sql, params.open)
+        if near is not None:
+            km = params.km or 10.0
+            filters["near"] = (
+                f"(ST_DWithin(geog, {_point(sql, near)}, {sql.arg(km * 1000.0)}, false) OR "
+                f"(NOT has_point AND areas @> ARRAY[{sql.arg(near.municipality or '')}]::text[]))")
+        if params.only_ids is not None:
+            filters["only_ids"] = f"service_id = ANY({sql.arg(sorted(params.only_ids))})"
+        return filters
+
+    # -- browsing (no text) ----------------------------------------------------------------
+    def _browse(self, conn, sql: _Sql, where: str, params: SearchParams,
+                focus: Place | None) -> tuple[int, list[tuple[str, float]]]:
+        """No words: alphabetical, or by closeness to the place (then alphabetical); only the
+        requested page leaves the database."""
+        limit = params.per_page
+        offset = (params.page - 1) * params.per_page
+        total = conn.execute(f"SELECT count(*) FROM {LIVE}.document WHERE {where}",
+                             sql.args).fetchone()[0]
+        if focus is None or params.sort == "name":
+            order = "folded_name, service_id"
+            if params.sort == "start_date":
+                order = "course_start NULLS LAST, folded_name, service_id"
+            rows = conn.execute(
+                f"SELECT service_id FROM {LIVE}.document WHERE {where} ORDER BY {order} "
+                f"LIMIT {limit} OFFSET {offset}", sql.args).fetchall()
+            return total, [(r[0], 0.0) for r in rows]
+        point = _point(sql, focus)
+        municipality = sql.arg(focus.municipality or "")
+        comes = f"(NOT has_point AND areas @> ARRAY[{municipality}]::text[])"
+        close = f"ST_DWithin(geog, {point}, {sql.arg(PLACE_FAR_KM * 1000.0)}, false)"
+        rows = conn.execute(
+            f"SELECT service_id, folded_name, meta->'points', {comes}, course_start "
+            f"FROM {LIVE}.document WHERE {where} AND ({close} OR {comes})",
+            sql.args).fetchall()
+        rows = [(r[0], r[1], _nearest_km(r[2], focus), r[3], r[4]) for r in rows]
+
+        def factor(distance, comes_to_you) -> float:
+            if comes_to_you:
+                return 1 + PLACE_AREA_BONUS
+            if distance is None or distance > PLACE_FAR_KM:
+                return PLACE_FAR_FACTOR
+            return 1 + PLACE_NEAR_BONUS * math.exp(-distance / PLACE_DECAY_KM)
+
+        if params.sort == "distance":
+            first = sorted(rows, key=lambda r: (1e8 if r[3] else (r[2] if r[2] is not None
+                                                                  else math.inf),
+                                                r[1], r[0]))
+            scored = [(r[0], factor(r[2], r[3])) for r in first]
+        else:
+            scored = sorted(((r[0], factor(r[2], r[3]), r[1]) for r in rows),
+                            key=lambda item: (-item[1], item[2], item[0]))
+            scored = [(sid, f) for sid, f, _ in scored]
+        if params.sort == "start_date":
+            starts = {r[0]: r[4] for r in rows}
+            scored.sort(key=lambda item: starts[item[0]] or date.max)
+        page = scored[offset:offset + limit]
+        if len(page) < limit and total > len(rows):
+            # The rest (farther away, the same low factor) in alphabetical order.
+            rest_offset = max(0, offset - len(rows))
+            more = conn.execute(
+                f"SELECT service_id FROM {LIVE}.document WHERE {where} "
+                f"AND NOT ({close} OR {comes}) ORDER BY folded_name, service_id "
+                f"LIMIT {limit - len(page)} OFFSET {rest_offset}", sql.args).fetchall()
+            page += [(r[0], PLACE_FAR_FACTOR) for r in more]
+        return total, page
+
+    # -- text ------------------------------------------------------------------------------
+    def _text_search(self, conn, sql: _Sql, everything: str, text: str, related: str | None,
+                     plan: QueryPlan, params: SearchParams, focus: Place | None,
+                     stats: _Stats):
+        lexemes = self._lexemes(plan)
+        extra_cols = ""
+        if params.sort == "distance" and focus is not None:
+            municipality = sql.arg(focus.municipality or "")
+            extra_cols = (f", meta->'points', "
+                          f"(NOT has_point AND areas @> ARRAY[{municipality}]::text[])")
+        candidates_where = text if related is None else f"({text} OR {related})"
+        lex_arg = sql.arg(lexemes)
+        rows = conn.execute(
+            "SELECT service_id, folded_name, course_start, "
+            + ", ".join(f"len_{f}" for f in TEXT_FIELDS)
+            + f", ts_filter(setweight(tokens, 'A', {lex_arg}::text[]), '{{a}}')::text"
+            f"{extra_cols} FROM {LIVE}.document WHERE {everything} AND {candidates_where}",
+            sql.args).fetchall()
+        # The Whoosh index numbers documents by service id (a rebuild adds them in that order);
+        # equal scores keep that order here too.
+        rows.sort(key=lambda r: r[0])
+        n = len(rows)
+        postings: dict[str, tuple[list[int], list[int]]] = {}
+        for i, row in enumerate(rows):
+            for lexeme, tf in _parse_tsvector(row[8]):
+                ids, tfs = postings.setdefault(lexeme, ([], []))
+                ids.append(i)
+                tfs.append(tf)
+        lengths = {field: np.array([r[3 + k] for r in rows], dtype=np.float32)
+                   for k, field in enumerate(TEXT_FIELDS)}
+        df = dict(conn.execute(f"SELECT term, df FROM {LIVE}.term WHERE term = ANY({lex_arg})",
+                               sql.args).fetchall()) if lexemes else {}
+        scorer = _CandidateScorer(postings, lengths, stats, df)
+        scores = np.zeros(n, dtype=np.float32)
+        coverage = self._score(scorer, plan, scores)
+        text_mask = scores > 0
+        any_text = bool(text_mask.any())
+        if related is not None:
+            # Related needs follow the text matches (only when the words matched anything).
+            if not any_text:
+                any_text = conn.execute(
+                    f"SELECT EXISTS (SELECT 1 FROM {LIVE}.document WHERE {text})",
+                    sql.args).fetchone()[0]
+            if any_text:
+                floor = float(scores[text_mask].min()) * RELATED_SCORE if text_mask.any() \
+                    else 0.0
+                scores[~text_mask] = floor
+                text_mask = np.ones(n, dtype=bool)
+        text_where = text if related is None or not any_text else f"({text} OR {related})"
+        candidates = np.nonzero(text_mask)[0]
+        ids = [rows[i][0] for i in range(n)]
+        order = candidates[np.argsort(-scores[candidates], kind="stable")]
+        adjusted: dict[str, float] = {}
+        if len(order):
+            order, adjusted = self._rerank(conn, rows, order, scores, scorer, plan, params,
+                                           focus, coverage)
+        if params.sort == "name":
+            order = sorted(order, key=lambda i: rows[i][1])
+        elif params.sort == "distance" and focus is not None:
+            nearest = {i: _nearest_km(rows[i][9], focus) for i in order}
+            order = sorted(order, key=lambda i: 1e8 if rows[i][10] else
+                           (nearest[i] if nearest[i] is not None else math.inf))
+        elif params.sort == "start_date":
+            order = sorted(order, key=lambda i: rows[i][2] or date.max)
+        start = (params.page - 1) * params.per_page
+        page = [ids[i] for i in list(order)[start:start + params.per_page]]
+        scores_of = {ids[i]: float(scores[i]) for i in candidates}
+        why_words: dict[str, list[str]] = {}
+        if coverage is not None:
+            groups, _ = coverage
+            for i in list(order)[start:start + params.per_page]:
+                why_words[ids[i]] = [word for word, (_, docs) in
+                                     zip(plan.group_words, groups, strict=False) if docs[i]]
+        return len(candidates), page, scores_of, adjusted, text_where, why_words
+
+    def _rerank(self, conn, rows, order: np.ndarray, scores: np.ndarray,
+                scorer: _CandidateScorer, plan: QueryPlan, params: SearchParams,
+                focus: Place | None, coverage) -> tuple[list[int], dict[str, float]]:
+        """The engine's re-ranking of the best RERANK_WINDOW candidates, over their stored
+        fields (``WhooshEngine._adjust`` and friends, in the window's numbering)."""
+        window_idx = order[:RERANK_WINDOW]
+        window_ids = [rows[i][0] for i in window_idx]
+        stored = self._stored(conn, window_ids)
+        columns = build_columns([stored[sid] for sid in window_ids])
+        local = np.arange(len(window_idx), dtype=np.int64)
+        distances = self._distances(columns, local, focus) if focus is not None else {}
+        window = [(int(k), float(scores[i])) for k, i in enumerate(window_idx)]
+        feedback = self._feedback_categories(columns, window)
+        phrases = self._phrase_scores(columns, plan, scorer, window_idx)
+        local_coverage = None
+        if coverage is not None:
+            groups, total = coverage
+            local_coverage = ([(weight, docs[window_idx]) for weight, docs in groups], total)
+        window = [(k, self._adjust(columns, k, s + phrases.get(k, 0.0), plan, distances,
+                                   focus, local_coverage, feedback)) for k, s in window]
+        best = max((score for _, score in window), default=0.0)
+        wanted_names = {fold(plan.text).strip(), " ".join(plan.content_surfaces)}
+
+        def tier(item: tuple[int, float]) -> tuple[int, int]:
+            exact = 0 if columns.folded_names[item[0]] in wanted_names else 1
+            if plan.place is None or params.near is not None:
+                return exact, 0
+            distance = distances.get(item[0], (None, False))[0]
+            close = distance is not None and distance <= PLACE_TIER_KM
+            return exact, 0 if close and item[1] >= PLACE_TIER_SHARE * best else 1
+
+        window.sort(key=lambda item: (tier(item), -item[1]))
+        adjusted = {window_ids[k]: score for k, score in window}
+        final = [int(window_idx[k]) for k, _ in window] + [int(i) for i in
+                                                           order[RERANK_WINDOW:]]
+        return final, adjusted
+
+    @staticmethod
+    def _phrase_scores(columns, plan: QueryPlan, scorer: _CandidateScorer,
+                       window_idx: np.ndarray) -> dict[int, float]:
+        """The query's words near each other, in order (at most PHRASE_SLOP apart), in the
+        name or organization: the Whoosh backend's phrase bonus, checked on the stored text."""
+        stems = [group[0][0] for group in plan.groups]
+        if len(stems) < 2:
+            return {}
+        from .pg_documents import _schema
+
+        schema = _schema()
+        bonus: dict[int, float] = {}
+        for field in ("name", "organization"):
+            texts = columns.names if field == "name" else columns.organizations
+            term_scores = []
+            for stem in stems:
+                ids, values = scorer.term(field, stem, FIELD_BOOSTS[field] * PHRASE_WEIGHT)
+                term_scores.append(dict(zip(ids.tolist(), values.tolist(), strict=True)))
+            for k, text in enumerate(texts):
+                candidate = int(window_idx[k])
+                if not all(candidate in s for s in term_scores):
+                    continue
+                positions: dict[str, list[int]] = {}
+                for token in schema[field].analyzer(text, positions=True):
+                    positions.setdefault(token.text, []).append(token.pos)
+                if _phrase_in(positions, stems):
+                    bonus[k] = bonus.get(k, 0.0) + sum(s[candidate] for s in term_scores)
+        return bonus
+
+    def _dutch_fallback(self, conn, params: SearchParams, everything: str, sql: _Sql):
+        """Nothing found by our analysis: PostgreSQL's Dutch stemmer with unaccent."""
+        query = sql.arg(params.q)
+        rows = conn.execute(
+            f"SELECT service_id, ts_rank(dutch, q) FROM {LIVE}.document, "
+            f"websearch_to_tsquery('{DUTCH_CONFIG}', {query}) q "
+            f"WHERE {everything} AND dutch @@ q ORDER BY 2 DESC, service_id LIMIT 1000",
+            sql.args).fetchall()
+        start = (params.page - 1) * params.per_page
+        page = [r[0] for r in rows[start:start + params.per_page]]
+        return len(rows), page, {r[0]: float(r[1]) for r in rows}
+
+    # -- facets ----------------------------------------------------------------------------
+    def _facets(self, conn, sql: _Sql, where: str,
+                filters: dict[str, str]) -> dict[str, dict[str, int]]:
+        """Counts per facet value in one statement; a facet's own filter is left out of its
+        counts (disjunctive facets), as in the Whoosh backend."""
+        flags = [f"({condition}) AS f_{name}" for name, condition in filters.items()]
+        values = {
+            "category": "unnest(categories)", "theme": "unnest(themes)",
+            "audience": "unnest(audiences)", "type": "type", "access": "access",
+            "cost": "cost", "municipality": "unnest(serves)", "kern": "unnest(kernen)",
+            "lang": "unnest(languages)",
+        }
+        needed = {"categories", "themes", "audiences", "type", "access", "cost", "serves",
+                  "kernen", "languages"}
+        parts = []
+        for name in FACET_NAMES:
+            others = [f"f_{key}" for key in filters if key != name]
+            condition = " AND ".join(others) if others else "true"
+            parts.append(f"SELECT '{name}' AS facet, v, count(*) FROM "
+                         f"(SELECT {values[name]} AS v FROM m WHERE {condition}) x "
+                         "WHERE v IS NOT NULL GROUP BY v")
+        statement = (f"WITH m AS MATERIALIZED (SELECT {', '.join(sorted(needed))}"
+                     f"{', ' if flags else ''}{', '.join(flags)} FROM {LIVE}.document "
+                     f"WHERE {where}) " + " UNION ALL ".join(parts))
+        result: dict[str, dict[str, int]] = {name: {} for name in FACET_NAMES}
+        for facet, value, count in conn.execute(statement, sql.args):
+            result[facet][value] = int(count)
+        for name in ("municipality", "kern", "lang"):
+            counts = result[name]
+            if len(counts) > FACET_LIMIT:
+                top = sorted(counts.items(), key=lambda item: -item[1])[:FACET_LIMIT]
+                counts = dict(top)
+            result[name] = dict(sorted(counts.items()))
+        return result
+
+    # -- results ---------------------------------------------------------------------------
+    @staticmethod
+    def _stored(conn, ids: list[str]) -> dict[str, dict]:
+        if not ids:
+            return {}
+        rows = conn.execute(
+            f"SELECT service_id, name, organization, organization_id, summary, meta "
+            f"FROM {LIVE}.document WHERE service_id = ANY(%s)", (list(ids),)).fetchall()
+        return {r[0]: {"id": r[0], "name": r[1], "organization": r[2], "organization_id": r[3],
+                       "summary": r[4], "meta": r[5]} for r in rows}
+
+    def _hits(self, page_ids: list[str], stored: dict[str, dict], scores: dict[str, float],
+              adjusted: dict[str, float], focus: Place | None) -> list[Hit]:
+        present = [sid for sid in page_ids if sid in stored]
+        columns = build_columns([stored[sid] for sid in present])
+        distances = self._distances(columns, np.arange(len(present), dtype=np.int64), focus) \
+            if focus is not None else {}
+        hits = []
+        for k, sid in enumerate(present):
+            doc = stored[sid]
+            distance, area = distances.get(k, (None, False))
+            score = adjusted.get(sid, scores.get(sid, 0.0))
+            hits.append(Hit(sid, doc["name"], doc["organization_id"] or "",
+                            doc["organization"], doc["summary"], doc["meta"],
+                            round(float(score), 4),
+                            None if distance is None else round(float(distance), 1), area))
+        return hits
+
+
+def _nearest_km(points, focus: Place) -> float | None:
+    """Distance to the nearest of a listing's points, as the Whoosh backend computes it
+    (haversine on the gazetteer's earth radius), so both backends order alike."""
+    if not points:
+        return None
+    lats = np.array([[float(p[0]) for p in points]])
+    lons = np.array([[float(p[1]) for p in points]])
+    return float(haversine_matrix(focus.lat, focus.lon, lats, lons).min())
+
+
+def _phrase_in(positions: dict[str, list[int]], stems: list[str]) -> bool:
+    """All stems in order, each at most PHRASE_SLOP positions after the previous one."""
+    starts = positions.get(stems[0])
+    if not starts:
+        return False
+    for start in starts:
+        current = start
+        for stem in stems[1:]:
+            following = [p for p in positions.get(stem, ()) if current < p <= current +
+                         PHRASE_SLOP]
+            if not following:
+                break
+            current = following[0]
+        else:
+            return True
+    return False
+
+
+class PostgresStore:
+    """What ``SearchService`` asks of an index store, for the PostgreSQL tables."""
+
+    def __init__(self, engine: PostgresEngine) -> None:
+        self.engine = engine
+
+    def exists(self) -> bool:
+        return not self.engine.needs_rebuild()
+
+    def needs_rebuild(self) -> bool:
+        return self.engine.needs_rebuild()
+
+    def vocabulary(self) -> list[str]:
+        return self.engine.vocabulary()
+
+
+def postgres_backend(db, gazetteer: Gazetteer, planner: QueryPlanner,
+                     today) -> tuple[PostgresStore, PostgresEngine]:
+    """The backend for ``search_backend = postgres``; only with a PostgreSQL database."""
+    if db.engine.dialect.name != "postgresql":
+        raise ValueError("SOCIALE_KAART_SEARCH_BACKEND=postgres needs a PostgreSQL database "
+                         "(SOCIALE_KAART_DATABASE_URL=postgresql+psycopg://...); this "
+                         f"installation uses {db.engine.dialect.name}: choose whoosh")
+    engine = PostgresEngine(db, gazetteer, planner, today)
+    return PostgresStore(engine), engine

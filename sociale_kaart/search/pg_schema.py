@@ -1,0 +1,142 @@
+"""The PostgreSQL search tables: derived data, created and replaced by the search backend.
+
+Why our own DDL and not an Alembic migration: the search tables hold nothing that is not in the
+HSDS tables; a rebuild fills a fresh schema ``search_build`` and swaps it in for ``search`` in
+one transaction (``ALTER SCHEMA ... RENAME``), the PostgreSQL twin of the Whoosh index's atomic
+folder swap. Searches keep reading the old tables until the rebuild commits.
+
+Tables (all in schema ``search``):
+
+* ``document``: one row per listing: stored fields for results, filter and facet columns, a
+  PostGIS ``geography`` of its locations, the analysed tokens (``tokens``, a ``tsvector`` whose
+  lexemes are ``<field>:<stem>`` with one position per occurrence, built by OUR analysis so
+  rankings match Whoosh) and ``dutch`` (PostgreSQL's own ``dutch`` stemmer with ``unaccent``).
+* ``term``: document frequency per lexeme (BM25 statistics, "does the index know this word",
+  local municipalities ``m:<name>``, and the typo vocabulary ``s:<word>`` with a trigram index).
+* ``stats``: number of documents and total field lengths (BM25's average length), a
+  generation counter bumped by every change, the schema version.
+* ``vocabulary``: the listing words for the compound splitter (the Whoosh index keeps them in
+  ``vocabulary.txt``).
+"""
+
+from __future__ import annotations
+
+#: Bump when the tables or the analysis change in a way that needs a rebuild.
+PG_SCHEMA_VERSION = 1
+LIVE = "search"
+BUILD = "search_build"
+#: Short field codes used as lexeme prefixes in ``tokens``.
+FIELD_CODES = {
+    "name": "n",
+    "categories_text": "c",
+    "organization": "o",
+    "description": "d",
+    "details": "x",
+}
+TEXT_FIELDS = tuple(FIELD_CODES)
+EXTENSIONS = ("unaccent", "pg_trgm")
+#: Our text search configuration: PostgreSQL's Dutch stemmer after unaccent.
+DUTCH_CONFIG = "public.sociale_kaart_dutch"
+
+DOCUMENT_COLUMNS = (
+    "service_id", "name", "organization", "organization_id", "summary", "meta", "folded_name",
+    "active", "course_start", "course_end", "categories", "themes", "audiences", "type",
+    "access", "cost", "age_min", "age_max", "municipalities", "areas", "serves", "kernen",
+    "kern_keys", "languages", "has_point", "geog", "len_name", "len_categories_text",
+    "len_organization", "len_description", "len_details", "tokens", "spell", "dutch_text",
+)
+
+
+def table_ddl(schema: str, postgis: bool) -> list[str]:
+    geog = "geography(MultiPoint, 4326)" if postgis else "float8[]"
+    return [
+        f"CREATE SCHEMA IF NOT EXISTS {schema}",
+        f"""CREATE TABLE IF NOT EXISTS {schema}.document (
+            service_id text PRIMARY KEY,
+            name text NOT NULL,
+            organization text NOT NULL,
+            organization_id text,
+            summary text NOT NULL,
+            meta jsonb NOT NULL,
+            folded_name text COLLATE "C" NOT NULL,
+            active boolean NOT NULL,
+            course_start date,
+            course_end date,
+            categories text[] NOT NULL,
+            themes text[] NOT NULL,
+            audiences text[] NOT NULL,
+            type text,
+            access text,
+            cost text,
+            age_min real,
+            age_max real,
+            municipalities text[] NOT NULL,
+            areas text[] NOT NULL,
+            serves text[] NOT NULL,
+            kernen text[] NOT NULL,
+            kern_keys text[] NOT NULL,
+            languages text[] NOT NULL,
+            has_point boolean NOT NULL,
+            geog {geog},
+            len_name real NOT NULL,
+            len_categories_text real NOT NULL,
+            len_organization real NOT NULL,
+            len_description real NOT NULL,
+            len_details real NOT NULL,
+            tokens tsvector NOT NULL,
+            spell text[] NOT NULL,
+            dutch_text text NOT NULL,
+            dutch tsvector GENERATED ALWAYS AS (to_tsvector('{DUTCH_CONFIG}', dutch_text))
+                STORED
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS {schema}.term (
+            term text COLLATE "C" PRIMARY KEY,
+            df integer NOT NULL
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS {schema}.stats (
+            id integer PRIMARY KEY CHECK (id = 1),
+            version integer NOT NULL,
+            generation bigint NOT NULL,
+            docs bigint NOT NULL,
+            len_name double precision NOT NULL,
+            len_categories_text double precision NOT NULL,
+            len_organization double precision NOT NULL,
+            len_description double precision NOT NULL,
+            len_details double precision NOT NULL
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS {schema}.vocabulary (word text PRIMARY KEY)""",
+    ]
+
+
+def index_ddl(schema: str, postgis: bool) -> list[str]:
+    """Indexes, created after a bulk load (much faster than maintaining them row by row)."""
+    statements = [
+        f"CREATE INDEX IF NOT EXISTS document_tokens ON {schema}.document USING gin (tokens)",
+        f"CREATE INDEX IF NOT EXISTS document_dutch ON {schema}.document USING gin (dutch)",
+        f"CREATE INDEX IF NOT EXISTS document_categories ON {schema}.document "
+        "USING gin (categories)",
+        f"CREATE INDEX IF NOT EXISTS document_serves ON {schema}.document USING gin (serves)",
+        f"CREATE INDEX IF NOT EXISTS document_name ON {schema}.document (folded_name)",
+        f"CREATE INDEX IF NOT EXISTS document_course_end ON {schema}.document (course_end)",
+        # The typo vocabulary: unstemmed words of the listings, found by trigram similarity.
+        f"CREATE INDEX IF NOT EXISTS term_spell ON {schema}.term "
+        "USING gin ((substr(term, 3)) gin_trgm_ops) WHERE left(term, 2) = 's:'",
+    ]
+    if postgis:
+        statements.append(f"CREATE INDEX IF NOT EXISTS document_geog ON {schema}.document "
+                          "USING gist (geog)")
+    return statements
+
+
+def setup_statements() -> list[str]:
+    """Extensions and the text search configuration (run once per database)."""
+    return [f"CREATE EXTENSION IF NOT EXISTS {name}" for name in EXTENSIONS]
+
+
+def dutch_config_statements() -> list[str]:
+    return [
+        f"CREATE TEXT SEARCH CONFIGURATION {DUTCH_CONFIG} (COPY = pg_catalog.dutch)",
+        f"ALTER TEXT SEARCH CONFIGURATION {DUTCH_CONFIG} ALTER MAPPING FOR "
+        "asciiword, asciihword, hword_asciipart, word, hword, hword_part "
+        "WITH unaccent, dutch_stem",
+    ]

@@ -1,0 +1,412 @@
+"""The semantic signal: one embedding vector per published listing, cached by text hash.
+
+Vectors live in the database (``embedding``: text hash -> float16 vector, ``service_embedding``:
+listing -> text hash, see ``models/embedding.py``) and, for searching, in one float32 matrix in
+this process. Keeping them in step is cheap and never waits for the model: after every commit
+(and at an index rebuild) :meth:`SemanticIndex.sync` hashes the changed listings' text and
+records it; a listing whose text was embedded before (a re-import, an unchanged listing, a
+rebuild) gets its vector back at once. New texts are embedded later by the background worker
+(:mod:`embed_worker`) or ``sociale-kaart index embed``; until then the listing is found
+lexically only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..db import Database
+from ..models import Embedding, ServiceEmbedding
+from .embedder import Embedder
+
+log = logging.getLogger(__name__)
+
+#: Embed the organization's name with the listing. The public benchmark preferred without it
+#: (see docs/semantic-search.md); kept as a constant so the choice is one line.
+INCLUDE_ORGANIZATION = False
+#: Longest text embedded per listing (characters); e5 reads 512 tokens at most anyway.
+MAX_TEXT_CHARS = 1500
+#: Repeated queries (paging, facets, the map) reuse their vector.
+QUERY_CACHE_SIZE = 2048
+#: Listings embedded per call to the model; the worker checks for a stop between batches.
+BATCH_SIZE = 8
+
+
+def embedding_text(document: dict, include_organization: bool = INCLUDE_ORGANIZATION) -> str:
+    """The text a listing is embedded from: the lexical index's main fields."""
+    parts = [document.get("name") or ""]
+    if include_organization and document.get("organization"):
+        parts.append(document["organization"])
+    parts += [document.get("categories_text") or "", document.get("description") or "",
+              document.get("places_text") or ""]
+    text = ". ".join(" ".join(p.split()) for p in parts if p and p.strip())
+    return text[:MAX_TEXT_CHARS]
+
+
+def thesaurus_phrases(folders: Iterable[Path]) -> list[str]:
+    """Every term of the thesaurus files (both sides of ``=>``): the Dutch phrasings a query
+    in any language can be bridged to (see :meth:`SemanticIndex.nearest_phrases`)."""
+    phrases: set[str] = set()
+    for folder in folders:
+        for path in sorted(Path(folder).glob("*.txt")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                line = line.split("#", 1)[0].strip()
+                if not line or line.startswith("["):
+                    continue
+                for side in line.split("=>"):
+                    phrases.update(" ".join(t.split()).lower() for t in side.split(",")
+                                   if t.strip())
+    return sorted(phrases)
+
+
+def phrase_hash(phrase: str, model: str) -> str:
+    """Thesaurus phrases are embedded as queries: a key apart from listing texts."""
+    return text_hash(f"query: {phrase}", model)
+
+
+def text_hash(text: str, model: str) -> str:
+    """The cache key: the same text embedded by another model is another vector."""
+    return hashlib.sha256(f"{model}\n{text}".encode()).hexdigest()
+
+
+def is_published(document: dict | None) -> bool:
+    """Listings the public can find get a vector; deleted and inactive ones lose it."""
+    return document is not None and bool(document.get("meta", {}).get("active"))
+
+
+def to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype="<f2").tobytes()
+
+
+def from_bytes(data: bytes, dim: int) -> np.ndarray:
+    return np.frombuffer(data, dtype="<f2", count=dim).astype(np.float32)
+
+
+class SemanticIndex:
+    """Vectors of the published listings, in the database and in memory."""
+
+    def __init__(self, db: Database, model_name: str, dim: int,
+                 embedder_factory: Callable[[], Embedder | None]) -> None:
+        self.db = db
+        self.model = model_name
+        self.dim = dim
+        self._embedder_factory = embedder_factory
+        self._lock = threading.RLock()
+        self._matrix = np.zeros((0, dim), dtype=np.float32)
+        self._row_of: dict[str, int] = {}
+        self._free: list[int] = []
+        self._used = 0
+        self.version = 0
+        self._aligned: tuple[object, int, np.ndarray] | None = None
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._db_mark: tuple | None = None
+        #: Set whenever listings wait for a vector; the worker waits on it.
+        self.pending = threading.Event()
+        self._phrases: list[str] = []
+        self._phrase_list: list[str] = []
+        self._phrase_matrix = np.zeros((0, dim), dtype=np.float32)
+
+    # -- thesaurus phrases -----------------------------------------------------------------
+    def set_phrases(self, phrases: list[str]) -> None:
+        """The phrases queries may be bridged to; their vectors load when they exist."""
+        self._phrases = list(phrases)
+        self.load_phrases()
+
+    def load_phrases(self) -> int:
+        hashes = {phrase_hash(p, self.model): p for p in self._phrases}
+        session = self.db.Session()
+        try:
+            vectors = self._vectors(session, set(hashes))
+        except SQLAlchemyError:  # a database without the tables yet (before `init`)
+            log.warning("no embedding tables yet; semantic search starts empty")
+            return 0
+        finally:
+            session.close()
+        names = [hashes[h] for h in sorted(vectors)]
+        matrix = np.stack([vectors[h] for h in sorted(vectors)]) if vectors else \
+            np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            self._phrase_list, self._phrase_matrix = names, matrix
+        return len(names)
+
+    def missing_phrases(self) -> dict[str, str]:
+        """Hash -> phrase of the thesaurus phrases without a vector yet."""
+        hashes = {phrase_hash(p, self.model): p for p in self._phrases}
+        session = self.db.Session()
+        try:
+            have = set()
+            keys = list(hashes)
+            for start in range(0, len(keys), 500):
+                have.update(session.scalars(select(Embedding.text_hash).where(
+                    Embedding.text_hash.in_(keys[start:start + 500]))))
+        finally:
+            session.close()
+        return {h: p for h, p in hashes.items() if h not in have}
+
+    def nearest_phrases(self, query: np.ndarray, *, floor: float, margin: float,
+                        limit: int) -> list[tuple[str, float]]:
+        """The thesaurus phrases closest in meaning to the query (at least ``floor`` and at
+        most ``margin`` below the best), best first."""
+        with self._lock:
+            names, matrix = self._phrase_list, self._phrase_matrix
+        if not len(names):
+            return []
+        sims = matrix @ query.astype(np.float32)
+        best = float(sims.max())
+        cut = max(floor, best - margin)
+        order = np.argsort(-sims)[:limit]
+        return [(names[i], float(sims[i])) for i in order if sims[i] >= cut]
+
+    # -- keeping the database in step ----------------------------------------------------
+    def observe(self, documents: Iterable[tuple[str, dict | None]],
+                into: list[tuple[str, str | None]]) -> Iterator[tuple[str, dict | None]]:
+        """Pass documents through (to the lexical index) while noting each one's text hash,
+        so a rebuild reads the database only once."""
+        for service_id, document in documents:
+            into.append((service_id, self.hash_of(document)))
+            yield service_id, document
+
+    def hash_of(self, document: dict | None) -> str | None:
+        if not is_published(document):
+            return None
+        return text_hash(embedding_text(document), self.model)
+
+    def sync(self, hashes: Iterable[tuple[str, str | None]], *, complete: bool = False) -> int:
+        """Record each listing's text hash (None: no vector wanted). ``complete``: these are
+        all listings, so any other row goes. Returns how many listings wait for a vector."""
+        wanted = dict(hashes)
+        session = self.db.Session()
+        try:
+            if complete:
+                current = dict(session.execute(select(ServiceEmbedding.service_id,
+                                                      ServiceEmbedding.text_hash)).all())
+            else:
+                current = {}
+                ids = list(wanted)
+                for start in range(0, len(ids), 500):
+                    current.update(session.execute(
+                        select(ServiceEmbedding.service_id, ServiceEmbedding.text_hash)
+                        .where(ServiceEmbedding.service_id.in_(ids[start:start + 500]))).all())
+            gone = [sid for sid, h in wanted.items() if h is None and sid in current]
+            if complete:
+                gone += [sid for sid in current if sid not in wanted]
+            changed = {sid: h for sid, h in wanted.items()
+                       if h is not None and current.get(sid) != h}
+            for start in range(0, len(gone), 500):
+                session.execute(delete(ServiceEmbedding).where(
+                    ServiceEmbedding.service_id.in_(gone[start:start + 500])))
+            for sid, h in changed.items():
+                if sid in current:
+                    row = session.get(ServiceEmbedding, sid)
+                    row.text_hash = h
+                else:
+                    session.add(ServiceEmbedding(service_id=sid, text_hash=h))
+            session.commit()
+            vectors = self._vectors(session, set(changed.values()))
+        finally:
+            session.close()
+        missing = 0
+        with self._lock:
+            for sid in gone:
+                self._remove(sid)
+            for sid, h in changed.items():
+                vector = vectors.get(h)
+                if vector is None:
+                    self._remove(sid)  # the old text's vector no longer describes it
+                    missing += 1
+                else:
+                    self._put(sid, vector)
+            if gone or changed:
+                self.version += 1
+        if missing:
+            self.pending.set()
+        return missing
+
+    def _vectors(self, session, hashes: set[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        wanted = sorted(hashes)
+        for start in range(0, len(wanted), 500):
+            for h, data, dim in session.execute(
+                    select(Embedding.text_hash, Embedding.vector, Embedding.dim)
+                    .where(Embedding.text_hash.in_(wanted[start:start + 500]),
+                           Embedding.model == self.model)):
+                if dim == self.dim:
+                    found[h] = from_bytes(data, dim)
+        return found
+
+    def load(self) -> int:
+        """(Re)load every published listing's vector from the database into memory."""
+        session = self.db.Session()
+        try:
+            rows = session.execute(
+                select(ServiceEmbedding.service_id, Embedding.vector)
+                .join(Embedding, Embedding.text_hash == ServiceEmbedding.text_hash)
+                .where(Embedding.model == self.model, Embedding.dim == self.dim)).all()
+            mark = self._mark(session)
+        except SQLAlchemyError:  # a database without the tables yet (before `init`)
+            log.warning("no embedding tables yet; semantic search starts empty")
+            return 0
+        finally:
+            session.close()
+        matrix = np.zeros((max(16, len(rows)), self.dim), dtype=np.float32)
+        row_of = {}
+        for i, (sid, data) in enumerate(rows):
+            matrix[i] = from_bytes(data, self.dim)
+            row_of[sid] = i
+        with self._lock:
+            self._matrix, self._row_of, self._free, self._used = matrix, row_of, [], len(rows)
+            self.version += 1
+            self._db_mark = mark
+        return len(rows)
+
+    def _mark(self, session) -> tuple:
+        """A cheap fingerprint of the tables: another process (an import on the command line,
+        a second web worker) changed them when it differs."""
+        return (session.scalar(select(func.count()).select_from(ServiceEmbedding)),
+                session.scalar(select(func.max(ServiceEmbedding.updated_at))),
+                session.scalar(select(func.count()).select_from(Embedding)))
+
+    def reload_if_changed(self) -> bool:
+        session = self.db.Session()
+        try:
+            mark = self._mark(session)
+        finally:
+            session.close()
+        if mark == self._db_mark:
+            return False
+        self.load()
+        return True
+
+    # -- filling in missing vectors ------------------------------------------------------
+    def missing(self, limit: int | None = None) -> list[tuple[str, str]]:
+        """(service id, text hash) of listings whose text has no vector yet."""
+        session = self.db.Session()
+        try:
+            query = (select(ServiceEmbedding.service_id, ServiceEmbedding.text_hash)
+                     .outerjoin(Embedding, Embedding.text_hash == ServiceEmbedding.text_hash)
+                     .where(Embedding.text_hash.is_(None))
+                     .order_by(ServiceEmbedding.service_id))
+            if limit:
+                query = query.limit(limit)
+            return [tuple(row) for row in session.execute(query).all()]
+        finally:
+            session.close()
+
+    def store(self, texts: dict[str, str], vectors: np.ndarray) -> None:
+        """Save new vectors (text hash -> vector) and give them to the listings that use them."""
+        hashes = list(texts)
+        session = self.db.Session()
+        try:
+            existing = set(session.scalars(select(Embedding.text_hash)
+                                           .where(Embedding.text_hash.in_(hashes))))
+            for h, vector in zip(hashes, vectors, strict=True):
+                if h not in existing:
+                    session.add(Embedding(text_hash=h, model=self.model, dim=self.dim,
+                                          vector=to_bytes(vector)))
+            session.commit()
+            users = session.execute(select(ServiceEmbedding.service_id,
+                                           ServiceEmbedding.text_hash)
+                                    .where(ServiceEmbedding.text_hash.in_(hashes))).all()
+            mark = self._mark(session)
+        finally:
+            session.close()
+        by_hash = {h: np.asarray(v, dtype=np.float16).astype(np.float32)
+                   for h, v in zip(hashes, vectors, strict=True)}
+        with self._lock:
+            for sid, h in users:
+                self._put(sid, by_hash[h])
+            self.version += 1
+            self._db_mark = mark
+
+    def clear(self) -> None:
+        """Forget every vector (``index embed --all`` recomputes them)."""
+        with self.db.session() as session:
+            session.execute(delete(Embedding).where(Embedding.model == self.model))
+        self.load()
+
+    # -- the in-memory matrix ------------------------------------------------------------
+    def _put(self, service_id: str, vector: np.ndarray) -> None:
+        row = self._row_of.get(service_id)
+        if row is None:
+            if self._free:
+                row = self._free.pop()
+            else:
+                if self._used == len(self._matrix):
+                    grown = np.zeros((max(16, 2 * len(self._matrix)), self.dim),
+                                     dtype=np.float32)
+                    grown[:self._used] = self._matrix[:self._used]
+                    self._matrix = grown
+                row = self._used
+                self._used += 1
+            self._row_of[service_id] = row
+        self._matrix[row] = vector
+
+    def _remove(self, service_id: str) -> None:
+        row = self._row_of.pop(service_id, None)
+        if row is not None:
+            self._matrix[row] = 0.0
+            self._free.append(row)
+
+    def has_vector(self, service_id: str) -> bool:
+        return service_id in self._row_of
+
+    def __len__(self) -> int:
+        return len(self._row_of)
+
+    def similarities(self, ids: list[str], columns_key: object,
+                     query: np.ndarray) -> np.ndarray:
+        """Cosine similarity of the query to each listing of ``ids`` (the index's documents,
+        in document order); NaN where a listing has no vector (yet)."""
+        with self._lock:
+            aligned = self._aligned
+            if aligned is None or aligned[0] is not columns_key or aligned[1] != self.version:
+                rows = np.fromiter((self._row_of.get(i, -1) for i in ids), dtype=np.int64,
+                                   count=len(ids))
+                aligned = self._aligned = (columns_key, self.version, rows)
+            matrix = self._matrix[:self._used]
+        rows = aligned[2]
+        by_row = matrix @ query.astype(np.float32)
+        result = np.full(len(ids), np.nan, dtype=np.float32)
+        has = rows >= 0
+        result[has] = by_row[rows[has]]
+        return result
+
+    # -- queries ---------------------------------------------------------------------------
+    def query_vector(self, text: str) -> np.ndarray | None:
+        """The query's vector (cached); None when the model is not available."""
+        key = " ".join(text.lower().split())
+        with self._lock:
+            cached = self._queries.get(key)
+            if cached is not None:
+                self._queries.move_to_end(key)
+                return cached
+        embedder = self._embedder_factory()
+        if embedder is None:
+            return None
+        vector = embedder.embed_query(key)
+        with self._lock:
+            self._queries[key] = vector
+            while len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        return vector
+
+    def counts(self) -> tuple[int, int]:
+        """(listings with a vector, published listings) according to the database."""
+        session = self.db.Session()
+        try:
+            total = session.scalar(select(func.count()).select_from(ServiceEmbedding)) or 0
+            embedded = session.scalar(
+                select(func.count()).select_from(ServiceEmbedding)
+                .join(Embedding, Embedding.text_hash == ServiceEmbedding.text_hash)
+                .where(Embedding.model == self.model)) or 0
+        finally:
+            session.close()
+        return int(embedded), int(total)

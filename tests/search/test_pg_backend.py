@@ -1,0 +1,205 @@
+"""The PostgreSQL search backend keeps the Whoosh backend's contract.
+
+The same sample data goes into SQLite + Whoosh and into PostgreSQL + the postgres backend; the
+two must answer alike: the same results in the same order, the same totals, facet counts,
+suggestions, distances and paging, the same rules (inactive listings and ended courses never
+shown). Generic queries only; no listing is named.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from kit_postgres import postgres_cluster, postgres_url  # noqa: F401 (fixtures)
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from sociale_kaart.config import load_settings
+from sociale_kaart.db import Database
+from sociale_kaart.models import Service
+from sociale_kaart.search import SearchService
+from sociale_kaart.search.params import parse_params
+from sociale_kaart.services.imports import import_paths
+
+from conftest import REFERENCE_DATE, SAMPLE_JSON
+
+QUERIES = [
+    {"q": "schuldhulp"},
+    {"q": "hulp bij de administratie"},
+    {"q": "eenzaam ouderen"},
+    {"q": "taalles voor nieuwkomers"},
+    {"q": "mantelzorgers ondersteuning"},
+    {"q": "sporten met een beperking"},
+    {"q": "schuldhlup"},  # a typo: the same "bedoelde u"
+    {"q": "koken", "sort": "name"},
+    {"q": "hulp", "category": "geld"},
+    {"q": "hulp", "free": "1", "type": "voorziening"},
+    {"q": "hulp", "age": "70"},
+    {"q": "hulp", "open": "mo"},
+    {"q": "", "category": "ontmoeting"},
+    {"q": "", "sort": "name", "page": "2"},
+    {"q": "", "type": "cursus", "upcoming": "1"},
+    {"q": "", "near": "Gorinchem", "km": "5"},
+    {"q": "sport", "near": "Werkendam", "km": "10", "sort": "distance"},
+    {"q": "", "near": "Veghel", "km": "10", "sort": "distance"},
+    {"q": "mantelzorg Woudrichem"},
+    {"q": "domestic violence help"},
+]
+
+
+def _service(folder: Path, **overrides) -> tuple[SearchService, Database]:
+    settings = load_settings(folder, today=REFERENCE_DATE, semantic="off", **overrides)
+    if "database_url" not in overrides:
+        settings.database_url = f"sqlite:///{settings.database_path}"
+    db = Database(settings.database_url)
+    db.upgrade()
+    return SearchService(settings, db), db
+
+
+@pytest.fixture(scope="module")
+def pair(postgres_cluster, tmp_path_factory):  # noqa: F811
+    """(whoosh service, postgres service) over the sample data, imported the same way."""
+    folder = tmp_path_factory.mktemp("pg-contract")
+    name = f"contract_{uuid.uuid4().hex[:8]}"
+    url = postgres_cluster.create_database(name)
+    whoosh, whoosh_db = _service(folder / "whoosh")
+    postgres, postgres_db = _service(folder / "postgres", database_url=url,
+                                     search_backend="postgres")
+    for db in (whoosh_db, postgres_db):
+        report = import_paths(db, [SAMPLE_JSON], load_plugins=False)
+        assert len(report.created) == 150
+    yield whoosh, postgres
+    whoosh_db.dispose()
+    postgres_db.dispose()
+    postgres_cluster.drop_database(name)
+
+
+def _search(service: SearchService, args: dict):
+    return service.search(parse_params(MultiDict({"per_page": "10", **args})))
+
+
+@pytest.mark.parametrize("args", QUERIES, ids=[str(q) for q in QUERIES])
+def test_same_results_as_whoosh(pair, args):
+    whoosh, postgres = pair
+    expected, found = _search(whoosh, args), _search(postgres, args)
+    assert [h.id for h in found.hits] == [h.id for h in expected.hits]
+    assert found.total == expected.total
+    assert found.facets == expected.facets
+    assert found.suggestion == expected.suggestion
+    assert [h.distance_km for h in found.hits] == [h.distance_km for h in expected.hits]
+    assert [h.comes_to_you for h in found.hits] == [h.comes_to_you for h in expected.hits]
+
+
+def test_scores_match_whoosh(pair):
+    whoosh, postgres = pair
+    expected, found = _search(whoosh, {"q": "schulden"}), _search(postgres, {"q": "schulden"})
+    assert [h.score for h in found.hits] == pytest.approx([h.score for h in expected.hits],
+                                                           rel=1e-3)
+
+
+def test_paging_is_a_slice_of_the_ranking(pair):
+    _, postgres = pair
+    whole = _search(postgres, {"q": "hulp", "per_page": "20"})
+    second = _search(postgres, {"q": "hulp", "page": "2"})
+    assert [h.id for h in second.hits] == [h.id for h in whole.hits[10:20]]
+    assert second.total == whole.total > 20
+
+
+def test_inactive_and_ended_courses_never_shown(pair):
+    whoosh, postgres = pair
+    shown = _search(postgres, {"q": "", "per_page": "100"})
+    staff = postgres.search(parse_params(MultiDict({"per_page": "100"})).with_(
+        include_inactive=True))
+    assert staff.total > shown.total  # the sample data has inactive listings and ended courses
+    for hit in shown.hits:
+        assert hit.meta["active"]
+        end = (hit.meta.get("course") or [None, None])[1]
+        assert end is None or end >= REFERENCE_DATE.isoformat()
+    hidden = {h.id for h in staff.hits} - {h.id for h in shown.hits}
+    assert hidden
+    for args in ({"q": "", "per_page": "100"}, {"q": "cursus", "per_page": "100"}):
+        assert not hidden & {h.id for h in _search(postgres, args).hits}
+    assert shown.total == _search(whoosh, {"q": "", "per_page": "100"}).total
+
+
+def test_relevance_close_to_whoosh_on_the_sample_queries(pair):
+    """Every query of the public relevance set gives the same top ten on both backends."""
+    import json
+
+    whoosh, postgres = pair
+    queries = [json.loads(line) for line in
+               (SAMPLE_JSON.parent.parent / "queries.jsonl").read_text().splitlines() if line]
+    for query in queries:
+        args = {"q": query["q"], **{k: "1" if v is True else str(v)
+                                    for k, v in (query.get("filters") or {}).items()}}
+        assert [h.id for h in _search(postgres, args).hits] == \
+            [h.id for h in _search(whoosh, args).hits], query["q"]
+
+
+def test_incremental_updates_follow_commits(postgres_url, tmp_path):  # noqa: F811
+    service, db = _service(tmp_path / "inst", database_url=postgres_url,
+                           search_backend="postgres")
+    import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    assert service.count() == 150
+    with db.session() as session:
+        listing = session.scalars(select(Service).where(Service.status == "active")
+                                  .order_by(Service.id)).first()
+        listing_id = listing.id
+        listing.name = "Qzxplorium"
+        session.commit()
+    found = _search(service, {"q": "qzxplorium"})
+    assert [h.id for h in found.hits] == [listing_id]
+    with db.session() as session:
+        session.delete(session.get(Service, listing_id))
+        session.commit()
+    assert _search(service, {"q": "qzxplorium"}).total == 0
+    assert service.count() == 149
+    # The statistics kept incrementally equal those of a fresh rebuild.
+    before = _search(service, {"q": "hulp bij schulden", "per_page": "30"})
+    service.rebuild()
+    after = _search(service, {"q": "hulp bij schulden", "per_page": "30"})
+    assert [h.id for h in after.hits] == [h.id for h in before.hits]
+    assert [h.score for h in after.hits] == pytest.approx([h.score for h in before.hits])
+
+
+def test_a_second_service_sees_the_changes(postgres_url, tmp_path):  # noqa: F811
+    """Several web nodes: the index is in the database, so another process's service finds
+    what this one wrote."""
+    writer, db = _service(tmp_path / "a", database_url=postgres_url, search_backend="postgres")
+    reader, other_db = _service(tmp_path / "b", database_url=postgres_url,
+                                search_backend="postgres")
+    import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    assert reader.count() == 150
+    assert _search(reader, {"q": "schuldhulp"}).total == _search(writer, {"q": "schuldhulp"}).total
+    other_db.dispose()
+    db.dispose()
+
+
+def test_dutch_full_text_second_chance(postgres_url, tmp_path):  # noqa: F811
+    """A word our analysis does not know, but PostgreSQL's Dutch stemmer with unaccent
+    matches (accents typed differently), still finds listings."""
+    service, db = _service(tmp_path / "inst", database_url=postgres_url,
+                           search_backend="postgres")
+    import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    with db.session() as session:
+        listing = session.scalars(select(Service).where(Service.status == "active")
+                                  .order_by(Service.id)).first()
+        listing.name = "Ontmoetingscafé Zonnebloemetjes"
+        session.commit()
+    # Stored in the dutch vector: unaccented and stemmed by PostgreSQL.
+    with service.engine.connection() as conn:
+        row = conn.execute("SELECT dutch::text FROM search.document WHERE service_id = %s",
+                           (listing.id,)).fetchone()
+    assert "ontmoetingscaf" in row[0]
+
+
+def test_postgres_backend_needs_postgresql(tmp_path):
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        _service(tmp_path / "inst", search_backend="postgres")
+
+
+def test_unknown_backend_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="whoosh or postgres"):
+        _service(tmp_path / "inst", search_backend="solr")
