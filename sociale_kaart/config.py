@@ -47,7 +47,9 @@ class Settings:
     #: SQLAlchemy URL of the database. Default: SQLite file ``sociale-kaart.db`` in the instance
     #: folder. ``SOCIALE_KAART_DATABASE_URL`` overrides it (e.g. ``postgresql+psycopg://...``).
     database_url: str = ""
-    #: Search backend; only ``whoosh`` exists today (``SOCIALE_KAART_SEARCH_BACKEND``).
+    #: Search backend (``SOCIALE_KAART_SEARCH_BACKEND``): ``whoosh`` (the embedded index in the
+    #: instance folder) or ``postgres`` (search tables in the PostgreSQL database; only with a
+    #: PostgreSQL ``database_url``).
     search_backend: str = "whoosh"
     #: Folder of the Whoosh index. Default: ``index`` in the instance folder.
     index_path: Path | None = None
@@ -275,6 +277,15 @@ def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Set
     if settings.geocoder not in {"offline", "nominatim"}:
         raise ValueError("SOCIALE_KAART_GEOCODER must be offline or nominatim, "
                          f"not {settings.geocoder!r}")
+    # --- issue 12: the PostgreSQL search backend needs a PostgreSQL database ---
+    if settings.search_backend not in {"whoosh", "postgres"}:
+        raise ValueError("SOCIALE_KAART_SEARCH_BACKEND must be whoosh or postgres, "
+                         f"not {settings.search_backend!r}")
+    if settings.search_backend == "postgres" and \
+            not settings.database_url.startswith("postgresql"):
+        raise ValueError("SOCIALE_KAART_SEARCH_BACKEND=postgres needs a PostgreSQL database "
+                         "(SOCIALE_KAART_DATABASE_URL=postgresql+psycopg://...); "
+                         "with SQLite use whoosh")
     return settings
 
 

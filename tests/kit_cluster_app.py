@@ -161,7 +161,7 @@ class AppCluster:
     env: dict[str, str] = field(default_factory=dict)
     ready_timeout: float = 90.0
     #: The page polled until a process is ready (the load balancer's liveness check).
-    ready_path: str = "/"  # TEMP12C
+    ready_path: str = "/healthz"
     nodes: list[WebProcess] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -113,7 +113,7 @@ def test_restore_rebuilds_the_index_by_default(installation, tmp_path):
     target = tmp_path / "kaart.tar"
     assert runner.invoke(main, ["--instance", str(instance), "backup", str(target)]).exit_code == 0
     result = runner.invoke(main, ["--instance", str(instance), "restore", str(target)],
-                           input="j\n")
+                           input="y\n")
     assert result.exit_code == 0, result.output
     assert "Zoekindex opnieuw opgebouwd" in result.output
     assert _search_ids(instance) == before

@@ -29,7 +29,7 @@ import secrets
 import unicodedata
 from datetime import date
 
-from sqlalchemy import Date, Integer, String, delete, insert, literal, select
+from sqlalchemy import Date, Integer, String, delete, insert, literal, select, update
 
 from ..db import Database
 from ..models import SearchClick, SearchEvent
@@ -161,15 +161,20 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 
 def record_click(db: Database, token: str, rank: int, service_id: str, *, day: date) -> bool:
     """Store a click on result ``rank`` of the search with ``token``; False when the token is
-    unknown (or anything goes wrong). One INSERT ... SELECT, never raises."""
+    unknown (or anything goes wrong). One transaction: the search's counter and the click row
+    (for clicks per listing); never raises."""
     if not TOKEN_RE.match(token or "") or not 1 <= rank <= 100_000 or len(service_id) > 36:
         return False
     try:
+        count = update(SearchEvent).where(SearchEvent.token == token).values(
+            clicks=SearchEvent.clicks + 1)
         chosen = select(SearchEvent.id, literal(day, Date), literal(rank, Integer),
                         literal(service_id, String)).where(SearchEvent.token == token)
         statement = insert(SearchClick).from_select(
             ["search_id", "day", "rank", "service_id"], chosen)
         with db.engine.begin() as connection:
+            if not connection.execute(count).rowcount:
+                return False
             return bool(connection.execute(statement).rowcount)
     except Exception:  # noqa: BLE001
         log.exception("could not record a click for the insight dashboard")

@@ -4,7 +4,8 @@ Counting rules (the tests compute the same figures independently):
 
 * a *search* is a recorded search on its first page (``page = 1``); paging through the same
   results is not a new search;
-* a search *without a click* had results, and none of them was clicked;
+* a search *without a click* had results, and none of them was clicked (``clicks``, the
+  search's own click counter, so no join is needed);
 * a query text is shown only when it occurred at least ``threshold`` times in the period
   (the privacy threshold); rarer texts are counted in the totals, never named;
 * every figure is one aggregate query (GROUP BY), so the page renders in well under a second
@@ -17,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import String, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ..models import SearchClick, SearchEvent
@@ -54,18 +55,22 @@ def _in_period(start: date, end: date):
     return and_(SearchEvent.day >= start, SearchEvent.day <= end, SearchEvent.page == 1)
 
 
-def _clicked():
-    return SearchEvent.id.in_(select(SearchClick.search_id))
+def _no_click():
+    return and_(SearchEvent.result_count > 0, SearchEvent.clicks == 0)
+
+
+def _as_date(value) -> date:
+    """A ``day`` read without SQLAlchemy's per-row date parsing (SQLite gives text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def summary(session: Session, start: date, end: date) -> SearchSummary:
-    """Totals for the period."""
-    clicked = _clicked()
+    """Totals for the period (one aggregate over the searches, one over the clicks)."""
     row = session.execute(select(
         func.count(),
         func.sum(case((SearchEvent.result_count == 0, 1), else_=0)),
-        func.sum(case((and_(SearchEvent.result_count > 0, ~clicked), 1), else_=0)),
-        func.sum(case((clicked, 1), else_=0)),
+        func.sum(case((_no_click(), 1), else_=0)),
+        func.sum(case((SearchEvent.clicks > 0, 1), else_=0)),
         func.sum(case((SearchEvent.place_used.is_(True), 1), else_=0)),
         func.sum(case((SearchEvent.query_dropped.is_(True), 1), else_=0)),
     ).where(_in_period(start, end))).one()
@@ -82,15 +87,11 @@ def summary(session: Session, start: date, end: date) -> SearchSummary:
 def query_figures(session: Session, start: date, end: date, threshold: int) -> list[QueryFigure]:
     """Per query text that occurred at least ``threshold`` times: searches, zero-result
     searches, searches without a click, clicks."""
-    clicked = _clicked()
-    clicks = (select(SearchClick.search_id, func.count().label("n"))
-              .group_by(SearchClick.search_id).subquery())
     rows = session.execute(
         select(SearchEvent.query, func.count(),
                func.sum(case((SearchEvent.result_count == 0, 1), else_=0)),
-               func.sum(case((and_(SearchEvent.result_count > 0, ~clicked), 1), else_=0)),
-               func.coalesce(func.sum(clicks.c.n), 0))
-        .outerjoin(clicks, clicks.c.search_id == SearchEvent.id)
+               func.sum(case((_no_click(), 1), else_=0)),
+               func.sum(SearchEvent.clicks))
         .where(_in_period(start, end), SearchEvent.query.is_not(None))
         .group_by(SearchEvent.query)
         .having(func.count() >= max(1, threshold)))
@@ -136,12 +137,15 @@ def trend_by_category(session: Session, start: date, end: date, granularity: str
         buckets.add(day)
         day = bucket(day + timedelta(days=32 if granularity == "maand" else
                                      7 if granularity == "week" else 1), granularity)
-    rows = session.execute(
-        select(SearchEvent.day, SearchEvent.categories, func.count())
+    rows = session.connection().execute(
+        select(type_coerce(SearchEvent.day, String), SearchEvent.categories, func.count())
         .where(_in_period(start, end), SearchEvent.categories != "")
         .group_by(SearchEvent.day, SearchEvent.categories))
+    keys: dict = {}
     for day, categories, n in rows:
-        key = bucket(day, granularity)
+        key = keys.get(day)
+        if key is None:
+            key = keys[day] = bucket(_as_date(day), granularity)
         for code in categories.strip(",").split(","):
             if code:
                 counts[code][key] += int(n)
@@ -156,7 +160,7 @@ def searches_for_categories(session: Session, start: date, end: date,
     if not codes:
         return 0
     total = 0
-    for categories, n in session.execute(
+    for categories, n in session.connection().execute(
             select(SearchEvent.categories, func.count())
             .where(_in_period(start, end), SearchEvent.categories != "")
             .group_by(SearchEvent.categories)):
@@ -170,7 +174,7 @@ def clicks_on(session: Session, start: date, end: date, service_ids: set[str]) -
     if not service_ids:
         return 0
     total = 0
-    for service_id, n in session.execute(
+    for service_id, n in session.connection().execute(
             select(SearchClick.service_id, func.count())
             .where(SearchClick.day >= start, SearchClick.day <= end)
             .group_by(SearchClick.service_id)):

@@ -48,6 +48,8 @@ class SearchEvent(Base):
     place: Mapped[str | None] = mapped_column(String(200))
     result_count: Mapped[int] = mapped_column(Integer, default=0)
     page: Mapped[int] = mapped_column(Integer, default=1)
+    #: Clicks on this search's results (kept here too, so the dashboard needs no join).
+    clicks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SearchClick(Base):

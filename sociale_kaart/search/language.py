@@ -37,6 +37,7 @@ MIN_KNOWN_SHARE = 0.5
 FOREIGN_FUNCTION_ZIPF = 6.0
 
 WORD_RE = re.compile(r"[^\W\d_]+")
+TOKEN_RE = re.compile(r"[\w'’-]+")
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,15 @@ def _script(word: str) -> str:
 
 
 def words_of(text: str) -> list[str]:
-    return [w.lower() for w in WORD_RE.findall(text or "")]
+    """The words of a text: runs of letters between spaces. A token that mixes in digits
+    ("7f3k9x2q") and single letters are not words of any language."""
+    words = []
+    for token in TOKEN_RE.findall(text or ""):
+        parts = WORD_RE.findall(token)
+        if any(ch.isdigit() for ch in token) and len(parts) > 1:
+            continue
+        words += [p.lower() for p in parts if len(p) > 1]
+    return words
 
 
 @lru_cache(maxsize=4096)

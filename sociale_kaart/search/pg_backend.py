@@ -415,13 +415,13 @@ class PostgresEngine(WhooshEngine):
             stats = self._stats(conn)
         return stats.docs if stats else 0
 
-    def local_municipalities(self, conn=None) -> frozenset[str]:
+    def local_municipalities(self, conn=None, stats: _Stats | None = None) -> frozenset[str]:
         """Municipalities this installation's listings serve (cached per index generation)."""
         if conn is None:
             self._ensure_tables()
             with self.connection() as own:
                 return self.local_municipalities(own)
-        stats = self._stats(conn)
+        stats = stats or self._stats(conn)
         generation = stats.generation if stats else 0
         with self._lock:
             if self._local[0] == generation:
@@ -441,7 +441,8 @@ class PostgresEngine(WhooshEngine):
     def _search(self, conn, params: SearchParams) -> SearchResult:
         today = self.today()
         stats = self._stats(conn)
-        local = self.local_municipalities(conn)
+        local = self.local_municipalities(conn, stats)
+        stored: dict[str, dict] = {}
         near = None
         if params.near:
             near = self.gazetteer.resolve(params.near, prefer=local)
@@ -477,13 +478,13 @@ class PostgresEngine(WhooshEngine):
             page_ids = [sid for sid, _ in ordered]
         else:
             total, page_ids, scores_of, adjusted, text_where, why_words = self._text_search(
-                conn, sql, everything, text, related, plan, params, focus, stats)
+                conn, sql, everything, text, related, plan, params, focus, stats, stored)
             facet_where = f"{base} AND ({text_where})"
             if total == 0 and text != "false" and not filters and params.q.strip():
                 total, page_ids, scores_of = self._dutch_fallback(conn, params, everything,
                                                                   sql)
         facets = self._facets(conn, sql, facet_where, filters)
-        stored = self._stored(conn, page_ids)
+        stored.update(self._stored(conn, [sid for sid in page_ids if sid not in stored]))
         hits = self._hits(page_ids, stored, dict(scores_of), adjusted, focus)
         for hit in hits:
             hit.why = {"words": why_words.get(hit.id, []), "filters": sorted(filters)}
@@ -634,7 +635,7 @@ class PostgresEngine(WhooshEngine):
     # -- text ------------------------------------------------------------------------------
     def _text_search(self, conn, sql: _Sql, everything: str, text: str, related: str | None,
                      plan: QueryPlan, params: SearchParams, focus: Place | None,
-                     stats: _Stats):
+                     stats: _Stats, stored: dict[str, dict]):
         lexemes = self._lexemes(plan)
         extra_cols = ""
         if params.sort == "distance" and focus is not None:
@@ -686,7 +687,7 @@ class PostgresEngine(WhooshEngine):
         adjusted: dict[str, float] = {}
         if len(order):
             order, adjusted = self._rerank(conn, rows, order, scores, scorer, plan, params,
-                                           focus, coverage)
+                                           focus, coverage, stored)
         if params.sort == "name":
             order = sorted(order, key=lambda i: rows[i][1])
         elif params.sort == "distance" and focus is not None:
@@ -708,12 +709,13 @@ class PostgresEngine(WhooshEngine):
 
     def _rerank(self, conn, rows, order: np.ndarray, scores: np.ndarray,
                 scorer: _CandidateScorer, plan: QueryPlan, params: SearchParams,
-                focus: Place | None, coverage) -> tuple[list[int], dict[str, float]]:
+                focus: Place | None, coverage, stored: dict[str, dict]
+                ) -> tuple[list[int], dict[str, float]]:
         """The engine's re-ranking of the best RERANK_WINDOW candidates, over their stored
         fields (``WhooshEngine._adjust`` and friends, in the window's numbering)."""
         window_idx = order[:RERANK_WINDOW]
         window_ids = [rows[i][0] for i in window_idx]
-        stored = self._stored(conn, window_ids)
+        stored.update(self._stored(conn, window_ids))
         columns = build_columns([stored[sid] for sid in window_ids])
         local = np.arange(len(window_idx), dtype=np.int64)
         distances = self._distances(columns, local, focus) if focus is not None else {}

@@ -66,10 +66,12 @@ def field_terms(field: str, text: str) -> tuple[Counter, int]:
     counts: Counter = Counter()
     length = 0
     if text:
-        for token, freq, _weight, _value in _schema()[field].index(text):
-            word = token.decode("utf-8") if isinstance(token, bytes) else token
-            counts[word] += freq
-            length += freq
+        # What ``field.index()`` counts (whoosh.formats.tokens: analyzer, minus stopped
+        # tokens), without encoding the positions Whoosh would store.
+        for token in _schema()[field].analyzer(text, positions=True, mode="index"):
+            if not token.stopped:
+                counts[token.text] += 1
+        length = sum(counts.values())
     return counts, length
 
 

@@ -31,7 +31,7 @@ from importers.base import ImportedRecord, RecordError
 
 from ..db import Database, mark_changed
 from ..geo.geocode import Geocoder
-from ..models import Base, Location, Organization, Service, Taxonomy, TaxonomyTerm
+from ..models import Attribute, Base, Location, Organization, Service, Taxonomy, TaxonomyTerm
 from .audit import record_import_change
 from .imports import ImportReport, _hash, _Writer, read_sources
 from .provenance import note_import
@@ -44,6 +44,25 @@ class BulkReport(ImportReport):
 
     copied: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+
+class _BulkWriter(_Writer):
+    """The ORM writer, minus the look-ups of attribute and metadata rows of listings that do
+    not exist yet (building those SELECTs cost more than everything else per listing)."""
+
+    def _attributes(self, session, entity: str, link_id: str, items: list[dict]) -> None:
+        if not isinstance(session, _NewRows):
+            return super()._attributes(session, entity, link_id, items)
+        for item in items:
+            attribute = Attribute(id=item["id"])
+            attribute.taxonomy_term_id = self._term_id(session, item.get("link_type"),
+                                                       item["taxonomy_term"])
+            attribute.link_entity, attribute.link_id = entity, link_id
+            attribute.link_type = item.get("link_type")
+            attribute.value = None if item.get("value") is None else str(item["value"])
+            attribute.label = item.get("label")
+            session.add(attribute)
+        return None
 
 
 class BulkImportError(RuntimeError):
@@ -121,19 +140,41 @@ def _collect(roots: list[Any]) -> list[Any]:
     return result
 
 
-def _value(obj: Any, column) -> Any:
-    value = getattr(obj, inspect(obj).mapper.get_property_by_column(column).key, None)
-    if value is None and column.default is not None and not column.primary_key:
-        default = column.default
-        value = default.arg(None) if default.is_callable else \
-            (default.arg if default.is_scalar else None)
+def _plain_value(value: Any) -> Any:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, default=str)
-    if isinstance(value, (datetime, date)) or value is None:
+    if value is None or isinstance(value, (str, int, float, bool, datetime, date)):
         return value
-    if hasattr(value, "value") and not isinstance(value, (str, int, float, bool)):
-        return value.value  # an Enum
-    return value
+    return getattr(value, "value", value)  # an Enum
+
+
+def _row_maker(mapper, columns: list) -> Callable[[Any], tuple]:
+    """Reads one table's column values from an object; defaults as an INSERT would fill."""
+    keys = [mapper.get_property_by_column(c).key for c in columns]
+    defaults = []
+    for column in columns:
+        default = column.default
+        if default is None or column.primary_key:
+            defaults.append(None)
+        elif default.is_callable:
+            defaults.append(lambda d=default: d.arg(None))
+        elif default.is_scalar:
+            defaults.append(lambda d=default: d.arg)
+        else:
+            defaults.append(None)
+    pairs = list(zip(keys, defaults, strict=True))
+
+    def row(obj: Any) -> tuple:
+        values = obj.__dict__
+        out = []
+        for key, default in pairs:
+            value = values.get(key)
+            if value is None and default is not None:
+                value = default()
+            out.append(_plain_value(value))
+        return tuple(out)
+
+    return row
 
 
 def copy_objects(connection, objects: list[Any]) -> dict[str, int]:
@@ -150,9 +191,10 @@ def copy_objects(connection, objects: list[Any]) -> dict[str, int]:
                    if not (c.primary_key and c.autoincrement is not False
                            and c.type.python_type is int)]
         names = ", ".join(f'"{c.name}"' for c in columns)
+        make_row = _row_maker(inspect(rows[0]).mapper, columns)
         with connection.cursor().copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
             for obj in rows:
-                copy.write_row(tuple(_value(obj, c) for c in columns))
+                copy.write_row(make_row(obj))
         counts[table.name] = len(rows)
     return counts
 
@@ -183,7 +225,7 @@ def bulk_write_records(db: Database, records: list[ImportedRecord], errors: list
                                for w in record.warnings)
     if strict and errors:
         return report
-    writer = _Writer(geocoder or Geocoder())
+    writer = _BulkWriter(geocoder or Geocoder())
     session = db.Session()
     started = time.perf_counter()
     try:

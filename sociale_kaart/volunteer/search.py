@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, lazyload
 
 from ..geo.gazetteer import Place, default_gazetteer, haversine_km
-from ..models import VolunteerListing
+from ..models import Organization, VolunteerListing
 from ..models.volunteer import SCHEDULE_KINDS, SUITABLE_FOR, VOLUNTEER_THEMES
 from ..search.analysis import build_analyzer, fold
 from ..search.query import QueryPlan, QueryPlanner, default_thesaurus
@@ -110,21 +110,34 @@ def _stems(text: str | None) -> Counter:
     return Counter(token.text for token in _analyzer()(text))
 
 
-_doc_cache: dict[tuple, dict[str, Counter]] = {}
+@dataclass
+class _Doc:
+    """A listing's analysed fields, all its stems, and its plain words (for typo correction)."""
+
+    fields: dict[str, Counter]
+    stems: frozenset[str]
+    words: frozenset[str]
 
 
-def _document(listing: VolunteerListing) -> dict[str, Counter]:
-    """Analysed fields of a listing, cached by id and last change."""
-    org = listing.organization.name if listing.organization is not None else ""
+_doc_cache: dict[tuple, _Doc] = {}
+
+
+def _document(listing: VolunteerListing, org: str) -> _Doc:
+    """Analysed fields of a listing, cached by id and last change (listings are few and change
+    rarely, so a warm search only scores)."""
     key = (listing.id, listing.updated_at, org)
     doc = _doc_cache.get(key)
     if doc is None:
         if len(_doc_cache) > 20000:
             _doc_cache.clear()
-        doc = {"title": _stems(listing.title),
-               "themes": _stems(" ".join(THEME_WORDS.get(t, t) for t in listing.themes or [])),
-               "organization": _stems(org),
-               "description": _stems(listing.description)}
+        fields = {"title": _stems(listing.title),
+                  "themes": _stems(" ".join(THEME_WORDS.get(t, t)
+                                            for t in listing.themes or [])),
+                  "organization": _stems(org),
+                  "description": _stems(listing.description)}
+        text = fold(f"{listing.title} {listing.description}")
+        doc = _Doc(fields, frozenset().union(*fields.values()),
+                   frozenset(w for w in text.split() if len(w) > 3 and w.isalpha()))
         _doc_cache[key] = doc
     return doc
 
@@ -132,12 +145,9 @@ def _document(listing: VolunteerListing) -> dict[str, Counter]:
 class _Vocabulary:
     """What the planner needs for typo correction, over the candidate listings' words."""
 
-    def __init__(self, docs: list[dict[str, Counter]], texts: list[str]) -> None:
-        self.stems = set().union(*(set(f) for d in docs for f in d.values())) if docs else set()
-        words = set()
-        for text in texts:
-            words.update(w for w in fold(text).split() if len(w) > 3 and w.isalpha())
-        self.words = sorted(words)
+    def __init__(self, docs: list[_Doc]) -> None:
+        self.stems = frozenset().union(*(d.stems for d in docs))
+        self.words = sorted(frozenset().union(*(d.words for d in docs)))
 
     def known(self, stem_text: str) -> bool:
         return stem_text in self.stems
@@ -182,13 +192,27 @@ def _passes_filters(listing: VolunteerListing, query: VolunteerQuery) -> bool:
 
 
 def candidates(session: Session, types: tuple[str, ...], today: date) -> list[VolunteerListing]:
-    """Live listings of these types; vacatures only of approved organisations."""
+    """Live listings of these types; vacatures only of approved organisations.
+
+    The organisation and owner are not joined here (that doubled the load time); a result
+    page loads them for its few hits, and the search reads organisation names in one query.
+    """
     approved = approved_organisation_ids(session)
-    rows = session.scalars(select(VolunteerListing).where(
+    rows = session.scalars(select(VolunteerListing).options(
+        lazyload(VolunteerListing.organization), lazyload(VolunteerListing.owner)).where(
         VolunteerListing.status == "active", VolunteerListing.type.in_(types),
-        VolunteerListing.not_for_volunteers.is_(False)))
+        VolunteerListing.not_for_volunteers.is_(False),
+        or_(VolunteerListing.list_until.is_(None), VolunteerListing.list_until >= today)))
     return [row for row in rows if is_live(row, today)
             and (row.organization_id is None or row.organization_id in approved)]
+
+
+def _organisation_names(session: Session, rows: list[VolunteerListing]) -> dict[str, str]:
+    ids = {row.organization_id for row in rows if row.organization_id}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Organization.id, Organization.name)
+                                .where(Organization.id.in_(ids))).all())
 
 
 def search_listings(session: Session, query: VolunteerQuery, *, today: date,
@@ -205,19 +229,19 @@ def search_listings(session: Session, query: VolunteerQuery, *, today: date,
             raise UnknownPlace(query.near)
     rows = [row for row in candidates(session, query.types, today)
             if _passes_filters(row, query)]
-    docs = [_document(row) for row in rows]
+    names = _organisation_names(session, rows)
+    docs = [_document(row, names.get(row.organization_id, "")) for row in rows]
     plan = _planner().plan(query.q, local_municipalities=LOCAL_MUNICIPALITIES,
-                           detect_places=result.place is None,
-                           vocabulary=_Vocabulary(docs, [r.title + " " + r.description
-                                                         for r in rows]))
+                           detect_places=result.place is None, vocabulary=_Vocabulary(docs))
     result.suggestion = plan.suggestion()
     if result.place is None and plan.place is not None:
         result.place, result.place_from_query = plan.place, True
     km = query.km or default_km
     n = len(rows) or 1
     df: Counter = Counter()
-    for doc in docs:
-        df.update(set().union(*(set(f) for f in doc.values())))
+    if not plan.is_empty:
+        for doc in docs:
+            df.update(doc.stems)
 
     def idf(stem_text: str) -> float:
         d = df.get(stem_text, 0)
@@ -234,7 +258,7 @@ def search_listings(session: Session, query: VolunteerQuery, *, today: date,
         if plan.is_empty:
             score = 1.0
         else:
-            score = _score(plan, doc, idf)
+            score = _score(plan, doc.fields, idf)
             if score <= 0:
                 continue
         score += URGENCY_BONUS.get(row.urgency, 0.0)

@@ -28,7 +28,7 @@ from flask_login import current_user, logout_user
 from ..models import Organization, VolunteerListing
 from ..models import Response as VolunteerResponse
 from ..search.params import ParamError
-from ..volunteer import NotAllowed, VolunteerError, clock
+from ..volunteer import NotAllowed, VolunteerError, clock, notify
 from ..volunteer.api import parse_query
 from ..volunteer.listings import (
     COORDINATORS,
@@ -465,22 +465,33 @@ def respond_to(listing_id: int):
         org_id = (request.form.get("organization") or None) if user.role == "provider" else None
         try:
             if org_id is not None:
-                respond(session, listing, now=clock.now(), organization_id=org_id, user=user,
-                        message=request.form.get("message"))
+                response = respond(session, listing, now=clock.now(), organization_id=org_id,
+                                   user=user, message=request.form.get("message"))
             elif person is not None:
-                respond(session, listing, now=clock.now(), person=person, user=user,
-                        message=request.form.get("message"))
+                response = respond(session, listing, now=clock.now(), person=person, user=user,
+                                   message=request.form.get("message"))
             else:
                 abort(403)
+            response_id = response.id
         except NotAllowed:
             abort(403)
         except VolunteerError as error:
             session.rollback()
             flash(_(error.message))
             return redirect(url_for("volunteer.detail", listing_id=listing_id))
+    _notify(notify.new_response, response_id)  # after the commit: never mail what failed
     flash(_("Uw reactie is verstuurd. U hoort het als de ander uw reactie accepteert; dan ziet "
             "u elkaars contactgegevens."))
     return redirect(url_for("volunteer.detail", listing_id=listing_id))
+
+
+def _notify(mail, response_id: int) -> None:
+    """Send a notification about a committed response (see volunteer/notify.py)."""
+    session = get_db().Session()
+    try:
+        mail(session, get_settings(), session.get(VolunteerResponse, response_id))
+    finally:
+        session.close()
 
 
 ACTIONS = {
@@ -505,6 +516,7 @@ def response_action(response_id: int, action: str):
             if action in ACTIONS:
                 ACTIONS[action][0](session, response, by=user, now=clock.now(), person=person)
                 message = ACTIONS[action][1]
+
             elif action == "match":
                 record_match(session, response, by=user, now=clock.now(), person=person)
                 message = _l("Mooi! Dit is vastgelegd als match.")
@@ -520,6 +532,7 @@ def response_action(response_id: int, action: str):
             return redirect(url_for("volunteer.detail", listing_id=listing_id))
     flash(str(message))
     if action == "accepteren":
+        _notify(notify.accepted, response_id)
         return redirect(url_for("volunteer.contact", response_id=response_id))
     return redirect(url_for("volunteer.detail", listing_id=listing_id))
 

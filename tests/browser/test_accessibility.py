@@ -25,6 +25,11 @@ PAGES = [
     ("browse-theme", "/thema/wonen", 200, "public/browse.html"),
     ("browse-place", "/plaats/Werkendam", 200, "public/browse.html"),
     ("places", "/plaatsen", 200, "public/places.html"),
+    # issue 9: the volunteer platform's public pages (signed-in pages: test_volunteer_flow.py)
+    ("volunteer-search", "/vrijwilligers/", 200, False),
+    ("volunteer-zero-results", "/vrijwilligers/?q=qqqxxzz&theme=vervoer", 200, False),
+    ("volunteer-bad-search", "/vrijwilligers/?km=abc&near=Werkendam", 400, False),
+    ("volunteer-signup", "/vrijwilligers/aanmelden", 200, False),
 ]
 
 

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import REFERENCE_DATE, SAMPLE_JSON
 from kit_postgres import postgres_cluster, postgres_url  # noqa: F401 (fixtures)
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -22,8 +23,6 @@ from sociale_kaart.models import Service
 from sociale_kaart.search import SearchService
 from sociale_kaart.search.params import parse_params
 from sociale_kaart.services.imports import import_paths
-
-from conftest import REFERENCE_DATE, SAMPLE_JSON
 
 QUERIES = [
     {"q": "schuldhulp"},

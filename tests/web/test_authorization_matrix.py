@@ -55,10 +55,8 @@ ROUTES = {
     "/beheer/moderatie/{pending}/plaatsen": STAFF,
     "/beheer/moderatie/{pending}/afwijzen": STAFF,
     f"/beheer/aanbod/{SERVICE}/geschiedenis/{{change}}/terugzetten": {"beheerder"},
-    "/beheer/gebruikers": {"beheerder"},
-    "/beheer/gebruikers/{user}/uitnodigen": {"beheerder"},
-    "/beheer/gebruikers/{user}/uitschakelen": {"beheerder"},
-    # issue 9: the coordinator's write routes
+    # issue 9: the coordinator's write routes (before the account routes below, which
+    # switch the other provider's account off)
     f"{VC}/moderatie/organisatie/{{vorg}}": COORDINATORS,
     f"{VC}/moderatie/oproep/{{vpending}}": COORDINATORS,
     f"{VC}/zaak/{{vlisting}}/notitie": COORDINATORS,
@@ -67,6 +65,9 @@ ROUTES = {
     f"{VC}/zaak/{{vlisting}}/match": COORDINATORS,
     f"{VC}/zaak/{{vlisting}}/doorverwijzen": COORDINATORS,
     f"{VC}/vog": COORDINATORS,
+    "/beheer/gebruikers": {"beheerder"},
+    "/beheer/gebruikers/{user}/uitnodigen": {"beheerder"},
+    "/beheer/gebruikers/{user}/uitschakelen": {"beheerder"},
     # issue 9: participants, organisations and professionals on the volunteer platform
     f"{V}/oproep/nieuw": V_POSTERS,
     f"{V}/oproep/{{v_listing}}/bewerken": V_MANAGERS,

@@ -41,13 +41,19 @@ SCHEDULE = next(s["id"] for s in COURSE["schedules"] if s.get("dtstart"))
 #: issue 9: a participant's own pages on the volunteer platform.
 V_MINE = "/vrijwilligers/mijn"
 V_POSTERS = {"deelnemer", "coordinator", "consultant", "moderator", "beheerder"} | PROVIDERS
+#: issue 9: the coordinator's pages, and "Dit kan beter via ..." (the coordinator and whoever
+#: posted the hulpvraag: the consultant, for a client, in kit_coordinator.coordinator_matrix_ids).
+VC = "/vrijwilligers/coordinator"
+V_ROUTING = "/vrijwilligers/doorverwijzen"
+COORDINATORS = {"coordinator", "beheerder"}
 PREFIXES = ("/aanbieder", "/beheer", "/professional", "/inzicht", V_MINE,
-            "/vrijwilligers/oproep/nieuw")
+            "/vrijwilligers/oproep/nieuw", VC, V_ROUTING)
 #: issue 10: the insight pages are for beheerders and analisten (read-only).
 INSIGHT = {"beheerder", "analist"}
 #: The rule for a page under a prefix without a row of its own in READ_RULES.
 BY_PREFIX = {"/aanbieder": EDITORS, "/beheer": STAFF, "/professional": PROFESSIONALS,
-             "/inzicht": INSIGHT, V_MINE: {"deelnemer"}, "/vrijwilligers/oproep/nieuw": V_POSTERS}
+             "/inzicht": INSIGHT, V_MINE: {"deelnemer"}, "/vrijwilligers/oproep/nieuw": V_POSTERS,
+             VC: COORDINATORS, V_ROUTING: COORDINATORS | {"consultant"}}
 
 #: URL rule -> the roles that may open it.
 READ_RULES = {
@@ -105,6 +111,9 @@ def world(tmp_path_factory):
         analist = create_user(session, ROLES["analist"], "analist")  # issue 10
         analist.password_hash = hash_password(PASSWORD)
     ids.update(add_matrix_accounts(app))  # issue 9
+    from kit_coordinator import coordinator_matrix_ids
+
+    ids["listing_id"] = coordinator_matrix_ids(app)["vlisting"]  # issue 9: a coordinator's case
     clients = {}
     for role, email in ROLES.items():
         clients[role] = app.test_client()

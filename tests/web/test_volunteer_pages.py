@@ -248,3 +248,24 @@ def test_organisation_page_on_the_kaart_lists_open_vacancies(app):
     page = _client(app).get(f"/aanbod/{COURSE['id']}").get_data(as_text=True)
     assert "Vrijwilligerswerk bij deze organisatie" in page
     assert "Vrijwillige chauffeur voor de buurtbus" in page
+
+
+def test_notifications_by_mail_carry_no_private_data(app, monkeypatch):
+    from sociale_kaart.volunteer import notify
+
+    sent = []
+    monkeypatch.setattr(notify, "send_mail",
+                        lambda settings, to, subject, body: sent.append((to, subject, body)))
+    hulpvraag = live_hulpvraag(app)
+    helper, seeker = _client(app, HELPER["email"]), _client(app, SEEKER["email"])
+    _post(helper, f"/vrijwilligers/oproep/{hulpvraag}/reageren", {"message": "Ik help."})
+    assert [(to, subject) for to, subject, _body in sent] == [
+        (SEEKER["email"], "Nieuwe reactie op uw oproep")]
+    with db_of(app).session() as session:
+        response_id = session.query(Response).one().id
+    _post(seeker, f"/vrijwilligers/reactie/{response_id}/accepteren")
+    assert sent[-1][:2] == (HELPER["email"], "Uw reactie is geaccepteerd")
+    for _to, _subject, body in sent:
+        for private in (HELPER["phone"], HELPER["full_name"], SEEKER["phone"],
+                        SEEKER["full_name"], "Ik help."):
+            assert private not in body

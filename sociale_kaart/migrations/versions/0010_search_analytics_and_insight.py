@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("place", sa.String(length=200), nullable=True),
         sa.Column("result_count", sa.Integer(), nullable=False),
         sa.Column("page", sa.Integer(), nullable=False),
+        sa.Column("clicks", sa.Integer(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_search_event")),
         sa.UniqueConstraint("token", name=op.f("uq_search_event_token")),
     )
