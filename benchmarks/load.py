@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -290,11 +291,11 @@ def report(result: LoadResult, *, users: int, processes: int, think: float) -> s
     return "\n".join(lines)
 
 
-def rss_report(result: LoadResult, warmup: float) -> str:
+def rss_report(result: LoadResult, warmup: float, window: float = 60.0) -> str:
     lines = [f"memory (RSS) per process, growth from the end of the warm-up ({warmup:.0f} s) "
-             "to the end (medians over 60 s)"]
+             f"to the end (medians over {window:.0f} s)"]
     for pid, samples in result.rss.items():
-        base, final, growth = rss_growth(samples, warmup)
+        base, final, growth = rss_growth(samples, warmup, window)
         peak = max(kib for _t, kib in samples) / 1024
         lines.append(f"pid {pid}: start {samples[0][1] / 1024:.1f} MiB, after warm-up "
                      f"{base:.1f} MiB, end {final:.1f} MiB, peak {peak:.1f} MiB, "
@@ -334,7 +335,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, help="simulated users (200; soak: 50)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
-    parser.add_argument("--think", type=float, default=2.0,
+    parser.add_argument("--think", type=float, default=5.0,
                         help="mean think time between a user's requests, seconds")
     parser.add_argument("--processes", type=int, default=2, help="web processes")
     parser.add_argument("--database-url", help="use this (empty or prepared) database")
@@ -347,6 +348,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="soak: moderate load for this long, sampling memory")
     parser.add_argument("--warmup", type=float, help="soak warm-up seconds")
     parser.add_argument("--sample-every", type=float, default=10.0)
+    parser.add_argument("--warm", type=float, default=15.0,
+                        help="seconds of unmeasured load first (templates, caches, pools)")
     parser.add_argument("--instance", type=Path, help="instance folder (default: temporary)")
     args = parser.parse_args(argv)
 
@@ -376,6 +379,10 @@ def main(argv: list[str] | None = None) -> None:
         catalogue = Catalogue.discover(cluster.urls[0])
         print(f"{len(catalogue.service_ids)} listings to browse; database "
               f"{url.split('@')[-1]}; load for {duration:.0f} s ...", flush=True)
+        if args.warm > 0:
+            print(f"warming up for {args.warm:.0f} s (not measured) ...", flush=True)
+            run_load(cluster.urls, users=users, duration=args.warm, think=think,
+                     catalogue=catalogue, seed=7)
         last_print = [0.0]
 
         def tick(seconds: float) -> None:
@@ -398,6 +405,8 @@ def main(argv: list[str] | None = None) -> None:
         cluster.stop()
         if cluster_pg is not None:
             cluster_pg.stop(mode="immediate", remove=True)
+        if args.instance is None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,13 @@ For each size N (default 1000, 10000 and 100000) a deterministic synthetic corpu
 * incremental update latency: rename a listing in a DB session (the after-commit hook of a
   SearchService that follows commits reindexes it) and time until a search finds the new name;
 * peak memory (``ru_maxrss``) and the allocation peak of one search (tracemalloc);
-* optionally (``--profile``) the top functions of the query phase under cProfile.
+* optionally (``--profile``) the top functions of the query phase under cProfile;
+* semantic search (issue 11, when the model loads): derived vectors are written straight into
+  the embedding cache (the topic texts are embedded by the real model, each listing gets its
+  topic's vector plus noise), so no hours of embedding; then the added query latency of the
+  semantic signal (p50/p95, the same mix run lexical-only and hybrid, query vectors cached),
+  the time to embed a query, and the embedding throughput of real listing texts
+  (listings/s); with ``--import-compare`` also a bulk import with semantic search on and off.
 
 Each size runs in its own process (so ``ru_maxrss`` is per size) unless ``--in-process``.
 Figures only, no assertions.
@@ -364,7 +370,15 @@ def run_size(n: int | None, options: argparse.Namespace) -> dict:
             say(f"\n=== N = {n} ===")
             build_instance(n, corpus, db, search, settings, options, result)
         measure(n, corpus, db, search, settings, options, result)
+        if not options.skip_semantic and search.semantic is not None:
+            from speed_semantic import measure_semantic
+
+            measure_semantic(n, corpus, db, search, options, result, say, run_query)
         db.dispose()
+        if options.import_compare and result.get("import_path") != "reused":
+            from speed_semantic import compare_import
+
+            compare_import(n, corpus, options, result, say)
     result["maxrss_mb"] = maxrss_mb()
     say(f"peak RSS (ru_maxrss) of this process: {result['maxrss_mb']:.0f} MB")
     return result
@@ -591,6 +605,13 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true",
                         help="run every size in this process (ru_maxrss then accumulates)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--skip-semantic", action="store_true",
+                        help="do not measure the semantic signal")
+    parser.add_argument("--embed-sample", type=int, default=40,
+                        help="listings embedded by the real model for the throughput figure")
+    parser.add_argument("--import-compare", action="store_true",
+                        help="also import N listings with a commit-following search, semantic "
+                             "search on and off, and print both times")
     parser.add_argument("--instance", type=Path,
                         help="measure an existing instance folder (database + index) instead "
                              "of generating one; no import, no rebuild; the update test "

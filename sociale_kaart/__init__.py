@@ -99,6 +99,7 @@ def _register_views(app: Flask) -> None:
         security,
         shortlist,
         status,
+        suggestions,
         users,
         volunteer,
         volunteer_api,
@@ -120,6 +121,7 @@ def _register_views(app: Flask) -> None:
         insight.bp, insight.click_bp,          # issue 10: insight (beheerder, analist)
         volunteer.bp, volunteer_api.bp,        # issue 9: volunteer platform and its API
         coordinator.bp, volunteer_mail.bp,     # issue 9: coordinator, e-mail answer links
+        suggestions.bp,                        # issue 9: "Voor u gevonden", wie kan helpen
         health.bp, status.bp,                  # issue 12: /healthz, /readyz, /beheer/status
     )
     for blueprint in blueprints:

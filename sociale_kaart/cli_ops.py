@@ -165,11 +165,7 @@ def restore(settings: Settings, db: Database, source: Path) -> dict:
                 live.close()
                 source_db.close()
         else:
-            db.dispose()
-            _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
-                  "--no-privileges", "--single-transaction",
-                  f"--dbname={libpq_url(settings.database_url)}",
-                  str(work_dir / "database.pgdump")])
+            _restore_postgresql(settings, db, work_dir / "database.pgdump")
         for name in manifest.get("instance_files", []):
             if name in INSTANCE_FILES:
                 settings.instance_path.mkdir(parents=True, exist_ok=True)
@@ -178,6 +174,52 @@ def restore(settings: Settings, db: Database, source: Path) -> dict:
                 target.chmod(0o600)
     db.upgrade()  # a backup from an older version gets the newer migrations
     return manifest
+
+
+def _restore_postgresql(settings: Settings, db: Database, dump: Path) -> None:
+    """``pg_restore`` everything but the extensions, which belong to the database owner.
+
+    The application's account usually does not own ``unaccent``/``pg_trgm``/``postgis`` (a
+    superuser made them), so dropping and re-creating them would fail. They are made (if
+    missing and allowed) beforehand and left out of the restore list.
+    """
+    listing = subprocess.run([pg_tool("pg_restore"), "--list", str(dump)], capture_output=True,
+                             text=True)
+    if listing.returncode != 0:
+        raise BackupError(f"de back-up is beschadigd: {listing.stderr.strip()[-500:]}")
+    keep, extensions = [], []
+    for line in listing.stdout.splitlines():
+        entry = line.split(";", 1)[-1]
+        if " EXTENSION " in entry:
+            if " COMMENT " not in entry:
+                extensions.append(entry.split()[-2] if entry.split()[-1] == "-" else
+                                  entry.split()[-1])
+            continue
+        keep.append(line)
+    _ensure_extensions(db, extensions)
+    db.dispose()
+    selection = dump.with_suffix(".list")
+    selection.write_text("\n".join(keep) + "\n")
+    _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
+          "--single-transaction", f"--use-list={selection}",
+          f"--dbname={libpq_url(settings.database_url)}", str(dump)])
+
+
+def _ensure_extensions(db: Database, names: list[str]) -> None:
+    from sqlalchemy import text
+
+    with db.engine.connect() as connection:
+        present = set(connection.execute(text("SELECT extname FROM pg_extension")).scalars())
+    for name in names:
+        if name in present or not name.replace("_", "").isalnum():
+            continue
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(text(f'CREATE EXTENSION IF NOT EXISTS "{name}"'))
+        except Exception as error:
+            raise BackupError(f"de back-up gebruikt de PostgreSQL-extensie {name}; maak die "
+                              f"eerst aan als eigenaar van de database: CREATE EXTENSION "
+                              f"{name}; ({type(error).__name__})") from error
 
 
 @main.command("backup")

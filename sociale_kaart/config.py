@@ -144,6 +144,9 @@ class Settings:
     jobs_in_process: str = "auto"
     #: Seconds a claimed job may run before another worker may take it over (crash recovery).
     job_lease_seconds: int = 600
+    #: Reverse proxies in front of the app (nginx: 1). Then the client address, scheme and
+    #: host come from X-Forwarded-For/-Proto/-Host (rate limits per real client). 0: none.
+    proxy_count: int = 0
     # --- issue 11: semantic search ---
     #: Semantic (embedding) search beside the lexical search: ``auto`` (on when the embedding
     #: model package loads; otherwise lexical only, logged once and shown on the status page)
@@ -249,6 +252,7 @@ def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Set
     settings.log_format = (_env("LOG_FORMAT", "text") or "text").lower()
     settings.jobs_in_process = (_env("JOBS_IN_PROCESS", "auto") or "auto").lower()
     settings.job_lease_seconds = int(_env("JOB_LEASE_SECONDS", "600") or 600)
+    settings.proxy_count = int(_env("PROXY_COUNT", "0") or 0)
     # --- issue 11: semantic search ---
     settings.semantic = (_env("SEMANTIC", "auto") or "auto").lower()
     settings.semantic_weight = float(_env("SEMANTIC_WEIGHT", "0.6") or 0.6)

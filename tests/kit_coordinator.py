@@ -127,6 +127,6 @@ def coordinator_matrix_ids(app) -> dict:
                 "ventry": entry.id, "vorg": ORG}
 
 
-__all__ = ["MATRIX_COORDINATOR", "coordinator_matrix_ids", "PASSWORD", "T0", "Recorder", "coordinator_app", "db_of", "date",
-           "hulpvraag_for_client", "organisation_vacancy", "set_now", "staff",
-           "user_by_email", "volunteer"]
+__all__ = ["MATRIX_COORDINATOR", "PASSWORD", "T0", "Recorder", "coordinator_app",
+           "coordinator_matrix_ids", "date", "db_of", "hulpvraag_for_client",
+           "organisation_vacancy", "set_now", "staff", "user_by_email", "volunteer"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 BAR_COLOUR = "#0b5394"
 LABEL_COLOUR = "#1b1b1b"
@@ -82,4 +82,4 @@ def sparkline(values: Sequence[int], *, width: int = 120, height: int = 24) -> M
                   ).format(w=width, h=height, r=rects)
 
 
-__all__ = ["column_chart", "escape", "hbar_chart", "sparkline"]
+__all__ = ["column_chart", "hbar_chart", "sparkline"]

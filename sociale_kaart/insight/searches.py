@@ -22,6 +22,7 @@ from sqlalchemy import String, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from ..models import SearchClick, SearchEvent
+from ..services.taxonomy import terms_by_facet
 
 GRANULARITIES = ("dag", "week", "maand")
 
@@ -127,29 +128,33 @@ def default_granularity(start: date, end: date) -> str:
     return "maand" if days > 92 else "week" if days > 21 else "dag"
 
 
-def trend_by_category(session: Session, start: date, end: date, granularity: str
+def trend_by_category(session: Session, start: date, end: date, granularity: str,
+                      codes: list[str] | None = None
                       ) -> tuple[list[date], dict[str, list[int]]]:
-    """Searches per levensgebied per bucket: (buckets, {code: counts per bucket})."""
-    counts: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    """Searches per levensgebied per bucket: (buckets, {code: counts per bucket}), only the
+    levensgebieden that have searches. One query with a row per day and a column per
+    levensgebied, so the rows stay few however many searches there are."""
+    codes = list(codes if codes is not None else terms_by_facet()["levensgebied"])
     buckets: set[date] = set()
     day = bucket(start, granularity)
     while day <= end:
         buckets.add(day)
         day = bucket(day + timedelta(days=32 if granularity == "maand" else
                                      7 if granularity == "week" else 1), granularity)
-    rows = session.connection().execute(
-        select(type_coerce(SearchEvent.day, String), SearchEvent.categories, func.count())
-        .where(_in_period(start, end), SearchEvent.categories != "")
-        .group_by(SearchEvent.day, SearchEvent.categories))
-    keys: dict = {}
-    for day, categories, n in rows:
-        key = keys.get(day)
-        if key is None:
-            key = keys[day] = bucket(_as_date(day), granularity)
-        for code in categories.strip(",").split(","):
-            if code:
-                counts[code][key] += int(n)
     ordered = sorted(buckets)
+    if not codes:
+        return ordered, {}
+    columns = [func.sum(case((SearchEvent.categories.like(f"%,{code},%"), 1), else_=0))
+               for code in codes]
+    counts: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for day, *values in session.connection().execute(
+            select(type_coerce(SearchEvent.day, String), *columns)
+            .where(_in_period(start, end), SearchEvent.categories != "")
+            .group_by(SearchEvent.day)):
+        key = bucket(_as_date(day), granularity)
+        for code, n in zip(codes, values, strict=True):
+            if n:
+                counts[code][key] += int(n)
     return ordered, {code: [per.get(b, 0) for b in ordered]
                      for code, per in sorted(counts.items())}
 

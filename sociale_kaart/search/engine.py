@@ -254,8 +254,10 @@ class WhooshEngine:
                 phrases = self.semantic.nearest_phrases(
                     query_vector, floor=config.bridge_floor, margin=config.bridge_margin,
                     limit=config.bridge_limit)
-                self.planner.bridge(plan, phrases, config.bridge_weight_foreign
-                                    if detection.is_foreign else config.bridge_weight)
+                weight = config.bridge_weight_foreign if detection.is_foreign else \
+                    config.bridge_weight
+                if weight > 0:
+                    self.planner.bridge(plan, phrases, weight)
         n = len(columns)
         base = self._rule_mask(columns, today, params)
         filters = self._filter_masks(columns, params, near)
@@ -269,6 +271,8 @@ class WhooshEngine:
         if not plan.is_empty:
             scorer = Scorer(reader, columns.lengths, self._postings)
             coverage = self._score(scorer, plan, scores)
+            if plan.language is not None:
+                coverage = None  # foreign words say little about how well a listing matches
             text_mask = scores > 0
             if text_mask.any():
                 # Related needs: listings in the levensgebied the person chose, or that the

@@ -28,15 +28,18 @@ SEMANTIC_WEIGHT = 0.6
 SIMILARITY_FLOOR = 0.80
 #: ... and at most this far below the best similarity among the candidates.
 SIMILARITY_MARGIN = 0.05
-#: Weight of the lexical score for a query in another language than Dutch.
+#: For a query in another language than Dutch: the weight of the lexical score (its own words
+#: match little, the bridged Dutch phrases a little more), of the similarity, and the margin.
 FOREIGN_LEXICAL_WEIGHT = 0.3
+FOREIGN_SEMANTIC_WEIGHT = 1.0
+FOREIGN_MARGIN = 0.10
 #: Thesaurus phrases a query is bridged to: similarity at least BRIDGE_FLOOR, at most
 #: BRIDGE_MARGIN below the best, at most BRIDGE_LIMIT of them, searched lexically with this
 #: weight (Dutch queries) or the foreign weight (other languages, whose own words say little).
 BRIDGE_FLOOR = 0.86
 BRIDGE_MARGIN = 0.02
 BRIDGE_LIMIT = 3
-BRIDGE_WEIGHT = 0.3
+BRIDGE_WEIGHT = 0.0
 BRIDGE_WEIGHT_FOREIGN = 0.8
 
 
@@ -46,6 +49,8 @@ class FusionConfig:
     floor: float = SIMILARITY_FLOOR
     margin: float = SIMILARITY_MARGIN
     foreign_lexical_weight: float = FOREIGN_LEXICAL_WEIGHT
+    foreign_semantic_weight: float = FOREIGN_SEMANTIC_WEIGHT
+    foreign_margin: float = FOREIGN_MARGIN
     bridge_floor: float = BRIDGE_FLOOR
     bridge_margin: float = BRIDGE_MARGIN
     bridge_limit: int = BRIDGE_LIMIT
@@ -78,7 +83,8 @@ def fuse(lexical: np.ndarray, lexical_mask: np.ndarray, similarity: np.ndarray,
     lexical_hits = lexical_mask & allowed
     has_vector = ~np.isnan(similarity) & allowed
     best = float(np.max(similarity[has_vector])) if has_vector.any() else float("nan")
-    floor = max(config.floor, best - config.margin) if has_vector.any() else config.floor
+    margin = config.foreign_margin if foreign else config.margin
+    floor = max(config.floor, best - margin) if has_vector.any() else config.floor
     entering = has_vector & (np.nan_to_num(similarity, nan=-1.0) >= floor)
     if not lexical_hits.any() and not trusted:
         entering[:] = False  # lexical gating: meaning alone never answers a random string
@@ -89,9 +95,10 @@ def fuse(lexical: np.ndarray, lexical_mask: np.ndarray, similarity: np.ndarray,
         semantic[entering] = np.clip(values, 0.0, 1.0)
     top_lexical = float(lexical[lexical_hits].max()) if lexical_hits.any() else 0.0
     lexical_weight = config.foreign_lexical_weight if foreign else 1.0
+    semantic_weight = config.foreign_semantic_weight if foreign else config.semantic_weight
     normalised = lexical / top_lexical if top_lexical > 0 else np.zeros(n, dtype=np.float32)
     mask = lexical_hits | entering
-    fused = np.where(mask, lexical_weight * normalised + config.semantic_weight * semantic, 0.0)
+    fused = np.where(mask, lexical_weight * normalised + semantic_weight * semantic, 0.0)
     # Back to lexical units, so the engine's re-ranking bonuses keep their meaning.
     scale = top_lexical if top_lexical > 0 else 1.0
     # A listing entering on meaning alone keeps a small positive score even at the floor.

@@ -25,7 +25,7 @@ from datetime import date
 from functools import cache
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, defer, lazyload
 
 from ..geo.gazetteer import Place, default_gazetteer, haversine_km
 from ..models import Organization, VolunteerListing
@@ -194,12 +194,15 @@ def _passes_filters(listing: VolunteerListing, query: VolunteerQuery) -> bool:
 def candidates(session: Session, types: tuple[str, ...], today: date) -> list[VolunteerListing]:
     """Live listings of these types; vacatures only of approved organisations.
 
-    The organisation and owner are not joined here (that doubled the load time); a result
-    page loads them for its few hits, and the search reads organisation names in one query.
+    The organisation and owner are not joined here and unused JSON columns are deferred
+    (loading rows is most of a search's time); a result page loads them for its few hits,
+    and the search reads organisation names in one query.
     """
     approved = approved_organisation_ids(session)
     rows = session.scalars(select(VolunteerListing).options(
-        lazyload(VolunteerListing.organization), lazyload(VolunteerListing.owner)).where(
+        lazyload(VolunteerListing.organization), lazyload(VolunteerListing.owner),
+        defer(VolunteerListing.taxonomy_term_ids), defer(VolunteerListing.privacy_warnings),
+        defer(VolunteerListing.consent_text)).where(
         VolunteerListing.status == "active", VolunteerListing.type.in_(types),
         VolunteerListing.not_for_volunteers.is_(False),
         or_(VolunteerListing.list_until.is_(None), VolunteerListing.list_until >= today)))

@@ -90,6 +90,8 @@ def home_for(user) -> str:
         return url_for("provider.dashboard")
     if user.role in ("moderator", "beheerder"):
         return url_for("beheer.dashboard")
+    if user.role == "coordinator":  # issue 9: the volunteer platform's coordinator
+        return url_for("coordinator.dashboard")
     if user.role == "deelnemer":  # issue 9: residents on the volunteer platform
         return url_for("volunteer.mine")
     if user.role == "analist":  # issue 10: reads the insight dashboard only

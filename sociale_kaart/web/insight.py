@@ -25,7 +25,6 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from ..config import STATIC_DIR
@@ -442,4 +441,4 @@ def build_file(fmt: str, period: Period) -> bytes:
         headline=rep.headline(data), stylesheet=stylesheet), STATIC_DIR.as_uri() + "/")
 
 
-__all__ = ["Markup", "bp", "click_bp", "record_api_search", "record_web_search"]
+__all__ = ["bp", "click_bp", "record_api_search", "record_web_search"]

@@ -41,6 +41,13 @@ def wants_replica() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    settings = app.extensions["sociale_kaart.settings"]
+    if settings.proxy_count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore
+
     @app.before_request
     def route_reads():
         g.request_started = time.perf_counter()

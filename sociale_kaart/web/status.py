@@ -61,7 +61,17 @@ def status_facts() -> dict:
         "jobs_in_process": runs_in_process(settings, db),
         "ratelimit_storage": settings.ratelimit_storage_url.split("://", 1)[0],
         "log_format": settings.log_format,
+        "semantic": _semantic_status(),  # issue 11
     }
+
+
+def _semantic_status() -> dict | None:
+    """Semantic search: on or off (and why), and how many listings have their vector."""
+    status = getattr(get_search(), "semantic_status", None)
+    try:
+        return status() if status is not None else None
+    except Exception:  # shown as unknown instead of failing the page
+        return None
 
 
 @bp.get("/status")

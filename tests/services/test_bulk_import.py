@@ -98,6 +98,9 @@ def test_cli_import_bulk_then_search(postgres_url, runner, tmp_path, monkeypatch
     assert "150 nieuw" in result.output
     assert "vermeldingen per seconde" in result.output
     assert "Zoekindex opnieuw gebouwd: 150" in result.output
+    rebuilt = runner.invoke(main, ["--instance", str(instance), "index", "rebuild"],
+                            catch_exceptions=False)
+    assert rebuilt.exit_code == 0, rebuilt.output
     from sociale_kaart.config import load_settings
     from sociale_kaart.search import SearchService
     from sociale_kaart.search.params import parse_params

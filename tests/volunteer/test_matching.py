@@ -172,3 +172,40 @@ def test_suggestions_from_the_database(tmp_path):
         assert [lst.id for lst, _ in suggestions_for(session, bert, now.date())] == []
         ranked = [p.id for p, _ in volunteers_for(session, driver, now.date())]
         assert ranked == [anna.id]
+
+
+def test_for_you_page_and_who_can_help(tmp_path):
+    from kit_accounts import login
+
+    now = datetime(2026, 12, 1, 9, 0)
+    app = coordinator_app(tmp_path / "inst", now)
+    staff(app)
+    staff(app, "consulent@example.org", "consultant")
+    staff(app, "ander@example.org", "consultant")
+    with db_of(app).session() as session:
+        coordinator = user_by_email(session, "coordinator@example.org")
+        consultant = user_by_email(session, "consulent@example.org")
+        organisation_vacancy(session, coordinator, "Chauffeur voor ouderen", requires_car=True,
+                             dagdelen=("di-ochtend",), schedule_kind="regelmatig", now=T0)
+        shopping = hulpvraag_for_client(session, consultant, coordinator, now=T0).id
+        volunteer(session, "Anna", interests=["vervoer", "boodschappen"], has_car=True,
+                  dagdelen=["di-ochtend"], ask_opt_in=True)
+    anna = app.test_client()
+    login(anna, "anna@example.org")
+    page = anna.get("/vrijwilligers/voor-u").get_data(as_text=True)
+    assert "Voor u gevonden" in page and "Chauffeur voor ouderen" in page
+    assert "past bij dinsdagochtend" in page and "u heeft een auto" in page
+    assert "in uw kern" in page
+    path = f"/vrijwilligers/oproep/{shopping}/wie-kan-helpen"
+    assert anna.get(path).status_code == 403  # not hers to manage
+    poster = app.test_client()
+    login(poster, "consulent@example.org")
+    reply = poster.get(path)
+    helpers = reply.get_data(as_text=True)
+    assert reply.status_code == 200
+    assert "<strong>Anna</strong> (Woudrichem)" in helpers
+    assert "0612345678" not in helpers
+    other = app.test_client()
+    login(other, "ander@example.org")
+    assert other.get(path).status_code == 403
+    assert other.get("/vrijwilligers/voor-u").status_code == 403

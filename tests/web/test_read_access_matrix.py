@@ -46,14 +46,17 @@ V_POSTERS = {"deelnemer", "coordinator", "consultant", "moderator", "beheerder"}
 VC = "/vrijwilligers/coordinator"
 V_ROUTING = "/vrijwilligers/doorverwijzen"
 COORDINATORS = {"coordinator", "beheerder"}
+V_FOR_YOU = "/vrijwilligers/voor-u"
+V_HELPERS = "/vrijwilligers/oproep/<int:listing_id>/wie-kan-helpen"
 PREFIXES = ("/aanbieder", "/beheer", "/professional", "/inzicht", V_MINE,
-            "/vrijwilligers/oproep/nieuw", VC, V_ROUTING)
+            "/vrijwilligers/oproep/nieuw", VC, V_ROUTING, V_FOR_YOU, V_HELPERS)
 #: issue 10: the insight pages are for beheerders and analisten (read-only).
 INSIGHT = {"beheerder", "analist"}
 #: The rule for a page under a prefix without a row of its own in READ_RULES.
 BY_PREFIX = {"/aanbieder": EDITORS, "/beheer": STAFF, "/professional": PROFESSIONALS,
              "/inzicht": INSIGHT, V_MINE: {"deelnemer"}, "/vrijwilligers/oproep/nieuw": V_POSTERS,
-             VC: COORDINATORS, V_ROUTING: COORDINATORS | {"consultant"}}
+             VC: COORDINATORS, V_ROUTING: COORDINATORS | {"consultant"},
+             V_FOR_YOU: {"deelnemer"}, V_HELPERS: COORDINATORS | {"consultant"}}
 
 #: URL rule -> the roles that may open it.
 READ_RULES = {

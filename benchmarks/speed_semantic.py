@@ -1,0 +1,188 @@
+"""The semantic part of ``speed.py`` (issue 11): derived vectors, query overhead, throughput.
+
+Embedding 100k listings with the real model would take hours (about ten a second on two
+cores), so the listings get *derived* vectors written straight into the embedding cache: the
+real model embeds one text per levensgebied (its name and description), and each listing gets
+its first levensgebied's vector plus Gaussian noise, normalised. Query vectors are real. The
+similarity distribution is therefore realistic enough for the floor and the fusion to do their
+normal work, while the set-up takes seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import insert, select
+
+from sociale_kaart.models import Embedding, ServiceEmbedding
+from sociale_kaart.search.semantic import embedding_text, to_bytes
+from sociale_kaart.search.vocabulary import CATEGORY_BITS
+
+NOISE = 0.35
+CHUNK = 5000
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def _topic_vectors(embedder) -> dict[int, np.ndarray]:
+    from sociale_kaart.services.taxonomy import terms_by_facet
+
+    terms = terms_by_facet()["levensgebied"]
+    codes = [c for c in CATEGORY_BITS if c in terms]
+    texts = [f"{terms[c].name}. {terms[c].description or ''}" for c in codes]
+    vectors = embedder.embed_passages(texts)
+    return {CATEGORY_BITS[c]: v for c, v in zip(codes, vectors, strict=True)}
+
+
+def write_derived_vectors(db, search, embedder, say) -> float:
+    """Give every listing waiting for a vector a derived one; returns seconds taken."""
+    t = time.perf_counter()
+    semantic = search.semantic
+    topics = _topic_vectors(embedder)
+    fallback = np.mean(np.stack(list(topics.values())), axis=0)
+    search.engine._refresh()
+    columns = search.engine._columns
+    category_of = {}
+    for docnum, service_id in enumerate(columns.ids):
+        bits = int(columns.categories[docnum])
+        category_of[service_id] = (bits & -bits).bit_length() - 1 if bits else -1
+    rows = []
+    seen = set()
+    for service_id, text_hash in semantic.missing():
+        if text_hash in seen:
+            continue
+        seen.add(text_hash)
+        rng = np.random.default_rng(int(hashlib.md5(text_hash.encode()).hexdigest()[:8], 16))
+        base = topics.get(category_of.get(service_id, -1), fallback)
+        vector = base + NOISE * rng.standard_normal(semantic.dim).astype(np.float32) / \
+            np.sqrt(semantic.dim) * 4
+        vector /= np.linalg.norm(vector)
+        rows.append({"text_hash": text_hash, "model": semantic.model, "dim": semantic.dim,
+                     "vector": to_bytes(vector)})
+    # Thesaurus phrases (used to bridge queries in other languages): derived the same way.
+    for text_hash, _phrase in semantic.missing_phrases().items():
+        rng = np.random.default_rng(int(text_hash[:8], 16))
+        vector = fallback + rng.standard_normal(semantic.dim).astype(np.float32) * 0.05
+        rows.append({"text_hash": text_hash, "model": semantic.model, "dim": semantic.dim,
+                     "vector": to_bytes(vector / np.linalg.norm(vector))})
+    for start in range(0, len(rows), CHUNK):
+        with db.session() as session:
+            session.execute(insert(Embedding), rows[start:start + CHUNK])
+    semantic.load()
+    semantic.load_phrases()
+    seconds = time.perf_counter() - t
+    say(f"semantic: {len(seen)} derived listing vectors (+ {len(rows) - len(seen)} phrases) "
+        f"written and loaded in {seconds:.1f}s; {len(semantic)} listings have a vector")
+    return seconds
+
+
+def measure_semantic(n, corpus, db, search, options, result, say, run_query) -> None:
+    from speed import query_mix
+
+    from sociale_kaart.search.embedder import load_embedder
+
+    embedder = load_embedder()
+    result["semantic_setup_s"] = write_derived_vectors(db, search, embedder, say)
+    mix = query_mix(corpus, options.queries, options.seed)
+    engine = search.engine
+    semantic = engine.semantic
+    # Embedding a query (first time; later searches for it come from the cache).
+    embed_ms = []
+    for _kind, args in mix:
+        text = args.get("q", "")
+        if not text.strip():
+            continue
+        t = time.perf_counter()
+        semantic.query_vector(text)
+        embed_ms.append((time.perf_counter() - t) * 1000)
+    lexical_ms, hybrid_ms, added_ms = [], [], []
+    for _kind, args in mix:  # warm-up of both paths
+        for mode in (None, semantic):
+            engine.semantic = mode
+            run_query(search, args)
+    for _kind, args in mix:
+        if not args.get("q", "").strip():
+            continue
+        timings = {}
+        for mode in (None, semantic):
+            engine.semantic = mode
+            t = time.perf_counter()
+            run_query(search, args)
+            timings[mode is None] = (time.perf_counter() - t) * 1000
+        lexical_ms.append(timings[True])
+        hybrid_ms.append(timings[False])
+        added_ms.append(timings[False] - timings[True])
+    engine.semantic = semantic
+    result["semantic"] = {
+        "queries": len(added_ms),
+        "lexical_p50": percentile(lexical_ms, 50), "lexical_p95": percentile(lexical_ms, 95),
+        "hybrid_p50": percentile(hybrid_ms, 50), "hybrid_p95": percentile(hybrid_ms, 95),
+        "added_p50": percentile(added_ms, 50), "added_p95": percentile(added_ms, 95),
+        "embed_query_p50": percentile(embed_ms, 50), "embed_query_p95": percentile(embed_ms, 95),
+    }
+    s = result["semantic"]
+    say(f"semantic query overhead over {s['queries']} queries with words (query vectors "
+        f"cached): lexical p50 {s['lexical_p50']:.1f} / p95 {s['lexical_p95']:.1f} ms, hybrid "
+        f"p50 {s['hybrid_p50']:.1f} / p95 {s['hybrid_p95']:.1f} ms, added per query p50 "
+        f"{s['added_p50']:.1f} / p95 {s['added_p95']:.1f} ms")
+    say(f"embedding a new query (not cached): p50 {s['embed_query_p50']:.1f} ms, p95 "
+        f"{s['embed_query_p95']:.1f} ms")
+    # Throughput of the real model on real listing texts of this corpus.
+    from sociale_kaart.search.documents import documents_for
+
+    session = db.Session()
+    try:
+        ids = [sid for sid, _ in search.semantic.missing()] or None
+        if ids is None:
+            ids = [row for row in session.scalars(select(ServiceEmbedding.service_id)
+                                                  .limit(options.embed_sample))]
+        texts = [embedding_text(doc) for _sid, doc in documents_for(session, ids[
+            :options.embed_sample]) if doc is not None]
+    finally:
+        session.close()
+    t = time.perf_counter()
+    for start in range(0, len(texts), 8):
+        embedder.embed_passages(texts[start:start + 8])
+    seconds = time.perf_counter() - t
+    result["embed_rate"] = len(texts) / seconds if seconds else float("nan")
+    say(f"embedding throughput (real model, {len(texts)} listing texts, batches of 8): "
+        f"{result['embed_rate']:.1f} listings/s")
+
+
+def compare_import(n, corpus, options, result, say) -> None:
+    """A bulk import with a commit-following SearchService (the CLI's set-up), semantic search
+    on and off: the import records text hashes but never waits for the model."""
+    from speed import TODAY
+
+    from sociale_kaart.config import load_settings
+    from sociale_kaart.db import Database
+    from sociale_kaart.search import SearchService
+    from sociale_kaart.services.imports import write_records
+
+    records = corpus.records(n)
+    times = {}
+    for mode in ("off", "auto"):
+        with tempfile.TemporaryDirectory(prefix="sk-import-") as tmp:
+            settings = load_settings(Path(tmp) / "instance", today=TODAY, database_url="",
+                                     semantic=mode)
+            db = Database(settings.database_url)
+            db.upgrade()
+            SearchService(settings, db)  # follows commits, like `sociale-kaart import`
+            t = time.perf_counter()
+            for start in range(0, len(records), options.chunk):
+                write_records(db, records[start:start + options.chunk], [])
+            times[mode] = time.perf_counter() - t
+            db.dispose()
+    result["import_compare"] = times
+    say(f"bulk import of {n} with a commit-following search: semantic off "
+        f"{times['off']:.1f}s, semantic auto {times['auto']:.1f}s "
+        f"({(times['auto'] / times['off'] - 1) * 100:+.1f} %)")
