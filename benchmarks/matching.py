@@ -40,7 +40,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -158,7 +158,7 @@ def generate(n_volunteers: int, n_listings: int, seed: int):
         stated = set(interests)
         if len(stated) > 1 and rng.random() < 0.25:
             stated.discard(rng.choice(sorted(stated)))
-        words = {word_for(rng, theme) for theme in stated}
+        words = {word_for(rng, theme) for theme in sorted(stated)}
         if rng.random() < 0.2:
             words.add(word_for(rng, rng.choice([t for t in THEMES if t not in interests])))
         if rng.random() < 0.3:
@@ -194,7 +194,7 @@ def generate(n_volunteers: int, n_listings: int, seed: int):
         requires_licence = requires_car or (theme == "vervoer" and rng.random() < 0.5)
         requires_vog = rng.random() < (0.5 if kind == "hulpvraag" else 0.15)
         min_age = rng.choice([0, 0, 0, 16, 18])
-        tags = {word_for(rng, t) for t in themes}
+        tags = {word_for(rng, t) for t in sorted(themes)}
         if rng.random() < 0.5:
             tags.add(word_for(rng, theme))
         if rng.random() < 0.4:
@@ -231,6 +231,75 @@ def relevant(person: TrueVolunteer, listing: TrueListing) -> bool:
     return person.age >= listing.min_age
 
 
+def measure_with_database(volunteers, listings, sample: int) -> None:
+    """The same population in a SQLite database, through the ORM adapters the pages use:
+    the first request (builds and caches the matcher) and then one request per volunteer."""
+    import tempfile
+
+    from sociale_kaart.db import Database
+    from sociale_kaart.models import (
+        OrganisationApproval,
+        Organization,
+        Person,
+        User,
+        VolunteerListing,
+    )
+    from sociale_kaart.volunteer import match_adapters
+
+    now = datetime.combine(TODAY, datetime.min.time()).replace(hour=9)
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(f"sqlite:///{folder}/bench.db")
+        db.upgrade()
+        started = time.perf_counter()
+        with db.session() as session:
+            session.add_all(Organization(id=f"org-{i}", name=f"Organisatie {i}", description="")
+                            for i in range(50))
+            session.flush()
+            session.add_all(OrganisationApproval(organization_id=f"org-{i}", status="approved",
+                                                 requested_at=now, approved_at=now)
+                            for i in range(50))
+            session.add_all(User(id=p.id, email=f"v{p.id}@bench.example", role="deelnemer")
+                            for p, _ in volunteers)
+            session.flush()
+            session.add_all(Person(
+                id=p.id, user_id=p.id, alias=f"V{p.id}", kern=p.kern, lat=p.lat, lon=p.lon,
+                interests=[], skills=sorted(p.interests), dagdelen=sorted(p.dagdelen),
+                travel_km=int(p.travel_km), has_car=p.has_car, has_licence=p.has_licence,
+                vog_status=p.vog_status, vog_expires_on=p.vog_expires, ask_opt_in=True,
+                date_of_birth=None if p.age is None else date(TODAY.year - p.age, 1, 1),
+                created_at=now, updated_at=now) for p, _ in volunteers)
+            session.flush()
+            session.add_all(VolunteerListing(
+                id=f.id, type="vacature", organization_id=f"org-{f.id % 50}",
+                title=f"Oproep {f.id}",
+                description="", themes=sorted(f.tags), kern=f.kern, lat=f.lat, lon=f.lon,
+                mode="online" if f.online else "in_kern", schedule_kind="regelmatig",
+                dagdelen=sorted(f.dagdelen), requires_vog=f.requires_vog,
+                requires_car=f.requires_car, requires_licence=f.requires_licence,
+                min_age=f.min_age, status="active", list_until=f.list_until,
+                published_at=datetime.combine(f.published, datetime.min.time()),
+                created_at=now, updated_at=now) for f, _ in listings)
+        print(f"database: {len(volunteers)} people and {len(listings)} listings stored in "
+              f"{time.perf_counter() - started:.1f} s (SQLite)")
+        session = db.Session()
+        try:
+            people = session.query(Person).order_by(Person.id).limit(sample).all()
+            t0 = time.perf_counter()
+            match_adapters.suggestions_for(session, people[0], TODAY)
+            cold = (time.perf_counter() - t0) * 1000
+            warm = []
+            for person in people:
+                t0 = time.perf_counter()
+                match_adapters.suggestions_for(session, person, TODAY)
+                warm.append((time.perf_counter() - t0) * 1000)
+        finally:
+            session.close()
+            db.dispose()
+    print(f"through the database (suggestions_for, {len(warm)} requests): first request "
+          f"{cold:.0f} ms (reads and caches all listings), then p50 "
+          f"{percentile(warm, 0.5):.2f} ms, p95 {percentile(warm, 0.95):.2f} ms")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -243,6 +312,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--reverse", type=int, default=300,
                         help="number of listings to time the reverse ranking on")
+    parser.add_argument("--db", type=int, default=500, metavar="N",
+                        help="also time N requests through a SQLite database and the ORM "
+                             "adapters (0: skip)")
     options = parser.parse_args()
 
     started = time.perf_counter()
@@ -303,6 +375,8 @@ def main() -> None:
     print(f"volunteers without any suggestion: {empty}")
     print(f"equity (share of {len(active_ids)} listings in anyone's top 5): "
           f"{len(shown & active_ids) / len(active_ids):.3f}  (goal >= 0.9)")
+    if options.db:
+        measure_with_database(volunteers, listings, options.db)
 
 
 if __name__ == "__main__":

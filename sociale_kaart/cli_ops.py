@@ -187,22 +187,37 @@ def _restore_postgresql(settings: Settings, db: Database, dump: Path) -> None:
                              text=True)
     if listing.returncode != 0:
         raise BackupError(f"de back-up is beschadigd: {listing.stderr.strip()[-500:]}")
-    keep, extensions = [], []
-    for line in listing.stdout.splitlines():
-        entry = line.split(";", 1)[-1]
-        if " EXTENSION " in entry:
-            if " COMMENT " not in entry:
-                extensions.append(entry.split()[-2] if entry.split()[-1] == "-" else
-                                  entry.split()[-1])
-            continue
-        keep.append(line)
+    extensions = [line.split()[-1] for line in listing.stdout.splitlines()
+                  if not line.startswith(";") and " EXTENSION - " in line]
     _ensure_extensions(db, extensions)
+    owned_by_extensions = _extension_tables(db)
+    keep = []
+    for line in listing.stdout.splitlines():
+        words = line.split(";", 1)[-1].split()
+        if not line.startswith(";") and "EXTENSION" in words:
+            continue  # the extension itself, or its comment
+        if words[2:4] == ["TABLE", "DATA"] and len(words) > 5 and \
+                (words[4], words[5]) in owned_by_extensions:
+            continue  # e.g. PostGIS's spatial_ref_sys: the extension fills it
+        keep.append(line)
     db.dispose()
     selection = dump.with_suffix(".list")
     selection.write_text("\n".join(keep) + "\n")
     _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
           "--single-transaction", f"--use-list={selection}",
           f"--dbname={libpq_url(settings.database_url)}", str(dump)])
+
+
+def _extension_tables(db: Database) -> set[tuple[str, str]]:
+    """(schema, table) of the tables that belong to an installed extension."""
+    from sqlalchemy import text
+
+    with db.engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT n.nspname, c.relname FROM pg_depend d "
+            "JOIN pg_class c ON d.objid = c.oid JOIN pg_namespace n ON c.relnamespace = n.oid "
+            "WHERE d.deptype = 'e' AND d.classid = 'pg_class'::regclass"))
+        return {(schema, table) for schema, table in rows}
 
 
 def _ensure_extensions(db: Database, names: list[str]) -> None:

@@ -154,7 +154,7 @@ class Settings:
     semantic: str = "auto"
     #: Weight of the semantic similarity against the lexical score (which weighs 1) in the
     #: hybrid ranking; chosen on the public relevance benchmark (``SOCIALE_KAART_SEMANTIC_WEIGHT``).
-    semantic_weight: float = 0.6
+    semantic_weight: float = 0.2
     # --- issue 9: volunteer platform (people, listings, privacy) ---
     #: Months after which a closed hulpvraag is anonymised (its text, contact details and the
     #: link to the help seeker are wiped; counts stay). A month counts as 30 days.
@@ -255,7 +255,7 @@ def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Set
     settings.proxy_count = int(_env("PROXY_COUNT", "0") or 0)
     # --- issue 11: semantic search ---
     settings.semantic = (_env("SEMANTIC", "auto") or "auto").lower()
-    settings.semantic_weight = float(_env("SEMANTIC_WEIGHT", "0.6") or 0.6)
+    settings.semantic_weight = float(_env("SEMANTIC_WEIGHT", "0.2") or 0.2)
     # --- issue 9: volunteer platform (people, listings, privacy) ---
     settings.volunteer_retention_months = int(_env("VOLUNTEER_RETENTION_MONTHS", "12") or 12)
     # --- issue 9: volunteer coordinator, matching and e-mails ---

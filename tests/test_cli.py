@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import kit_database
 import pytest
 from conftest import SAMPLE_CSV, SAMPLE_JSON
 
@@ -23,21 +22,13 @@ def run(runner, instance: Path, *args: str):
 
 
 def db_digest(instance: Path) -> str:
-    """A digest of the database's content (independent of WAL checkpoints)."""
-    connection = sqlite3.connect(instance / "sociale-kaart.db")
-    try:
-        dump = "\n".join(connection.iterdump())
-    finally:
-        connection.close()
-    return hashlib.sha256(dump.encode()).hexdigest()
+    """A digest of the database's content (SQLite: the file's dump; PostgreSQL: a logical dump;
+    see tests/kit_database.py)."""
+    return kit_database.digest(instance)
 
 
 def table_rows(instance: Path, query: str) -> list[tuple]:
-    connection = sqlite3.connect(instance / "sociale-kaart.db")
-    try:
-        return sorted(connection.execute(query).fetchall(), key=repr)
-    finally:
-        connection.close()
+    return kit_database.rows(instance, query)
 
 
 @pytest.mark.parametrize("command", [[], ["init"], ["import"], ["index"], ["index", "rebuild"],
@@ -52,7 +43,7 @@ def test_every_command_has_help(runner, command):
 def test_init_creates_the_instance(runner, instance):
     result = run(runner, instance, "init")
     assert result.exit_code == 0, result.output
-    assert (instance / "sociale-kaart.db").exists()
+    assert kit_database.exists(instance)
     assert table_rows(instance, "select count(*) from taxonomy_term")[0][0] >= 40
     again = run(runner, instance, "init")  # an upgrade of an up-to-date schema is a no-op
     assert again.exit_code == 0
@@ -141,14 +132,16 @@ def test_dry_run_stores_nothing(runner, instance):
 ])
 def test_unusable_input_exits_2_and_changes_nothing(runner, instance, tmp_path, content):
     assert run(runner, instance, "import", str(SAMPLE_JSON)).exit_code == 0
-    before = (instance / "sociale-kaart.db").read_bytes()
+    sqlite = kit_database.is_sqlite(instance)  # PostgreSQL: the logical dump below instead
+    before = (instance / "sociale-kaart.db").read_bytes() if sqlite else None
     digest = db_digest(instance)
     path = tmp_path / "broken.json"
     path.write_bytes(content)
     result = run(runner, instance, "import", str(path))
     assert result.exit_code == 2
     assert "Niets geïmporteerd" in result.output
-    assert (instance / "sociale-kaart.db").read_bytes() == before
+    if sqlite:
+        assert (instance / "sociale-kaart.db").read_bytes() == before
     assert db_digest(instance) == digest
 
 
@@ -190,7 +183,8 @@ def _big_input(tmp_path: Path, copies: int) -> Path:
 @pytest.mark.slow
 def test_kill_during_import_leaves_the_database_as_it_was(tmp_path):
     instance = tmp_path / "instance"
-    env = {**os.environ, "SOCIALE_KAART_INSTANCE": str(instance)}
+    env = {**os.environ, "SOCIALE_KAART_INSTANCE": str(instance),
+           **kit_database.subprocess_env(instance)}
     cli = [sys.executable, "-m", "sociale_kaart.cli"]
     subprocess.run([*cli, "import", str(SAMPLE_JSON)], env=env, check=True,
                    capture_output=True)
@@ -220,11 +214,11 @@ def test_instance_option_after_the_command(runner, tmp_path):
     instance = tmp_path / "after"
     result = runner.invoke(main, ["init", "--instance", str(instance)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert (instance / "sociale-kaart.db").exists()
+    assert kit_database.exists(instance)
 
 
 def test_instance_from_the_environment(runner, tmp_path, monkeypatch):
     instance = tmp_path / "env"
     monkeypatch.setenv("SOCIALE_KAART_INSTANCE", str(instance))
     assert runner.invoke(main, ["init"], catch_exceptions=False).exit_code == 0
-    assert (instance / "sociale-kaart.db").exists()
+    assert kit_database.exists(instance)

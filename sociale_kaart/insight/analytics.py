@@ -9,7 +9,7 @@ cookie, session id, user agent, account, time of day) is read or written here, s
 searches can never be tied to one person.
 
 A click is tied to its search through a random token that only that search's result links
-carry (``/klik/<token>/<rank>/<id>``). The token is new for every search, so it links a click
+carry (``/aanbod/<id>/klik/<token>/<rank>``). The token is new for every search, so it links a click
 to one search and never two searches to each other.
 
 Query text that looks like personal data (an e-mail address, a phone number, a BSN-like number

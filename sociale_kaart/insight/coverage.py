@@ -73,7 +73,8 @@ def coverage(listings: Iterable[ListingFacts], kernen: Iterable[Place], distance
     chosen = [listing for listing in listings if listing.active and selected(listing)]
     result = []
     for kern in kernen:
-        row = KernCoverage(kern.name, kern.municipality, kern.population, kern.lat, kern.lon)
+        row = KernCoverage(kern.name, kern.municipality, kern.population or None,  # 0: unknown
+                           kern.lat, kern.lon)
         key = fold_name(kern.name)
         for listing in chosen:
             near = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,7 @@ MAX_NAME = 200
 class OpgaveError(ValueError):
     """A row of the opgaven table that cannot be saved; names the row, field and reason."""
 
-    def __init__(self, row: int, field: str, message: str) -> None:
+    def __init__(self, row: int, field, message) -> None:
         super().__init__(f"rij {row}, {field}: {message}")
         self.row = row
         self.field = field
@@ -60,8 +61,9 @@ def parse_terms(text: str, row: int) -> list[str]:
         if not term:
             continue
         if term not in known:
-            raise OpgaveError(row, "termen", f"onbekende term {part.strip()!r}; gebruik "
-                              "facet:code, bijvoorbeeld levensgebied:mantelzorg")
+            raise OpgaveError(row, _l("onderwerpen"), _l(
+                "onbekende term ‘%(term)s’; gebruik facet:code, bijvoorbeeld "
+                "levensgebied:mantelzorg", term=part.strip()))
         if term not in terms:
             terms.append(term)
     return terms
@@ -74,14 +76,15 @@ def save_opgaven(session: Session, rows: list[OpgaveRow]) -> None:
     for number, row in enumerate(rows, start=1):
         name = row.name.strip()
         if not name:
-            raise OpgaveError(number, "naam", "vul een naam in")
+            raise OpgaveError(number, _l("naam"), _l("vul een naam in"))
         if len(name) > MAX_NAME:
-            raise OpgaveError(number, "naam", f"hoogstens {MAX_NAME} tekens")
+            raise OpgaveError(number, _l("naam"), _l("hoogstens %(n)s tekens", n=MAX_NAME))
         if name.lower() in names:
-            raise OpgaveError(number, "naam", f"de naam {name!r} staat er al")
+            raise OpgaveError(number, _l("naam"), _l("de naam ‘%(name)s’ staat er al",
+                                                      name=name))
         names.add(name.lower())
         if not row.terms:
-            raise OpgaveError(number, "termen", "kies minstens één term")
+            raise OpgaveError(number, _l("onderwerpen"), _l("kies minstens één onderwerp"))
     existing = {o.id: o for o in load_opgaven(session)}
     keep = {row.id for row in rows if row.id in existing}
     for opgave_id, opgave in existing.items():

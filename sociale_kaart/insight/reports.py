@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from ..config import Settings
@@ -104,51 +105,54 @@ def headline(data: InsightData) -> list[tuple[str, str]]:
     """The few figures on the first page of the PDF and at the top of the dashboard."""
     s, q = data.summary, data.quality
     return [
-        ("Zoekopdrachten", str(s.searches)),
-        ("Zonder resultaat", str(s.zero_results)),
-        ("Zonder klik", str(s.without_click)),
-        ("Met een plaats", percent(s.with_place, s.searches)),
-        ("Actief aanbod", str(q.listings)),
-        ("Witte vlekken (kernen)", str(len(cov.white_spots(data.coverage)))),
-        ("Bevestigd in 12 maanden", percent(q.confirmed_12, q.listings)),
+        (_("Zoekopdrachten"), str(s.searches)),
+        (_("Zonder resultaat"), str(s.zero_results)),
+        (_("Zonder klik"), str(s.without_click)),
+        (_("Met een plaats"), percent(s.with_place, s.searches)),
+        (_("Actief aanbod"), str(q.listings)),
+        (_("Witte vlekken (kernen)"), str(len(cov.white_spots(data.coverage)))),
+        (_("Bevestigd in 12 maanden"), percent(q.confirmed_12, q.listings)),
     ]
 
 
 def _search_part(data: InsightData) -> Part:
     s = data.summary
-    part = Part("Zoekgedrag van inwoners", "Zoekgedrag")
-    part.tables.append(Table("Kerncijfers", ["Cijfer", "Aantal"], [
-        ["Zoekopdrachten", s.searches], ["Zonder resultaat", s.zero_results],
-        ["Met resultaat maar zonder klik", s.without_click], ["Met een klik", s.with_click],
-        ["Met een plaats", s.with_place], ["Aandeel met een plaats", percent(s.with_place,
+    part = Part(_("Zoekgedrag van inwoners"), _("Zoekgedrag"))
+    part.tables.append(Table(_("Kerncijfers"), [_("Cijfer"), _("Aantal")], [
+        [_("Zoekopdrachten"), s.searches], [_("Zonder resultaat"), s.zero_results],
+        [_("Met resultaat maar zonder klik"), s.without_click], [_("Met een klik"), s.with_click],
+        [_("Met een plaats"), s.with_place], [_("Aandeel met een plaats"), percent(s.with_place,
                                                                             s.searches)],
-        ["Kliks op aanbod", s.clicks],
-        ["Zoekwoorden niet bewaard (leken op persoonsgegevens)", s.dropped]]))
-    headers = ["Zoekwoorden", "Zoekopdrachten", "Zonder resultaat", "Zonder klik", "Kliks"]
+        [_("Kliks op aanbod"), s.clicks],
+        [_("Zoekwoorden niet bewaard (leken op persoonsgegevens)"), s.dropped]]))
+    headers = [_("Zoekwoorden"), _("Zoekopdrachten"), _("Zonder resultaat"), _("Zonder klik"),
+               _("Kliks")]
 
     def rows(items):
         return [[f.query, f.searches, f.zero_results, f.without_click, f.clicks]
                 for f in items]
 
-    note = f" (alleen zoekwoorden die {data.threshold} keer of vaker voorkwamen)"
-    part.tables.append(Table("Meest gezocht" + note, headers,
+    note = " " + _("(alleen zoekwoorden die %(n)s keer of vaker voorkwamen)", n=data.threshold)
+    part.tables.append(Table(_("Meest gezocht") + note, headers,
                              rows(searches.top_searches(data.figures))))
-    part.tables.append(Table("Zonder resultaat" + note, headers,
+    part.tables.append(Table(_("Zonder resultaat") + note, headers,
                              rows(searches.zero_result_searches(data.figures))))
-    part.tables.append(Table("Zonder klik" + note, headers,
+    part.tables.append(Table(_("Zonder klik") + note, headers,
                              rows(searches.searches_without_click(data.figures))))
     return part
 
 
 def _coverage_part(data: InsightData) -> Part:
-    part = Part("Dekking per kern", "Dekking")
+    part = Part(_("Dekking per kern"), _("Dekking"))
     distance = km(data.distance_km)
     part.tables.append(Table(
-        f"Alle aanbod per kern (binnen {distance} km)",
-        ["Gemeente", "Kern", "Inwoners", "In de kern", f"Binnen {distance} km",
-         "Waarvan thuis, telefonisch of online", "Dichtstbijzijnde (km)", "Witte vlek"],
+        _("Alle aanbod per kern (binnen %(km)s km)", km=distance),
+        [_("Gemeente"), _("Kern"), _("Inwoners"), _("In de kern"),
+         _("Binnen %(km)s km", km=distance), _("Waarvan thuis, telefonisch of online"),
+         _("Dichtstbijzijnde (km)"), _("Witte vlek")],
         [[r.municipality, r.kern, r.population if r.population is not None else "–",
-          r.in_kern, r.within, r.at_home, km(r.nearest_km), "ja" if r.within == 0 else "nee"]
+          r.in_kern, r.within, r.at_home, km(r.nearest_km),
+          _("ja") if r.within == 0 else _("nee")]
          for r in data.coverage]))
     kernen = cov.kernen_of(data.municipalities)
     rows = []
@@ -156,30 +160,31 @@ def _coverage_part(data: InsightData) -> Part:
         spots = cov.white_spots(cov.coverage(data.listings, kernen, data.distance_km,
                                              matches_terms(opgave.terms)))
         rows.append([opgave.opgave, len(spots), ", ".join(r.kern for r in spots) or "–"])
-    part.tables.append(Table(f"Witte vlekken per opgave (geen aanbod binnen {distance} km)",
-                             ["Opgave", "Aantal kernen", "Kernen"], rows))
+    part.tables.append(Table(_("Witte vlekken per opgave (geen aanbod binnen %(km)s km)",
+                               km=distance),
+                             [_("Opgave"), _("Aantal kernen"), _("Kernen")], rows))
     return part
 
 
 def _indicator_part(data: InsightData) -> Part:
     spans = data.indicators.periods
     labels = [p.label for p in spans]
-    part = Part("Indicatoren per opgave", "Indicatoren")
+    part = Part(_("Indicatoren per opgave"), _("Indicatoren"))
     rows = []
     for item in data.indicators.opgaven:
         for key, label in FIGURES:
             rows.append([item.opgave, str(label), *item.figures[key]])
-    part.tables.append(Table("Cijfers per opgave", ["Opgave", "Cijfer", *labels], rows))
+    part.tables.append(Table(_("Cijfers per opgave"), [_("Opgave"), _("Cijfer"), *labels], rows))
     kern_rows = []
     for item in data.indicators.opgaven:
         for kern, counts in item.per_kern.items():
             if any(counts):
                 kern_rows.append([item.opgave, kern, *counts])
-    part.tables.append(Table("Actief aanbod per kern", ["Opgave", "Kern", *labels],
+    part.tables.append(Table(_("Actief aanbod per kern"), [_("Opgave"), _("Kern"), *labels],
                              kern_rows))
     if data.indicators.volunteer is not None:
         names = dict(VOLUNTEER_FIGURES)
-        part.tables.append(Table("Vrijwilligerswerk", ["Cijfer", *labels], [
+        part.tables.append(Table(_("Vrijwilligerswerk"), [_("Cijfer"), *labels], [
             [str(names.get(key, key)), *values]
             for key, values in data.indicators.volunteer.items()]))
     return part
@@ -187,28 +192,28 @@ def _indicator_part(data: InsightData) -> Part:
 
 def _quality_part(data: InsightData) -> Part:
     q = data.quality
-    part = Part("Datakwaliteit", "Datakwaliteit")
-    part.tables.append(Table("Kerncijfers", ["Cijfer", "Aantal", "Aandeel"], [
-        ["Actief aanbod", q.listings, ""],
-        ["Bevestigd in de laatste 6 maanden", q.confirmed_6, percent(q.confirmed_6,
+    part = Part(_("Datakwaliteit"), _("Datakwaliteit"))
+    part.tables.append(Table(_("Kerncijfers"), [_("Cijfer"), _("Aantal"), _("Aandeel")], [
+        [_("Actief aanbod"), q.listings, ""],
+        [_("Bevestigd in de laatste 6 maanden"), q.confirmed_6, percent(q.confirmed_6,
                                                                       q.listings)],
-        ["Bevestigd in de laatste 12 maanden", q.confirmed_12, percent(q.confirmed_12,
+        [_("Bevestigd in de laatste 12 maanden"), q.confirmed_12, percent(q.confirmed_12,
                                                                         q.listings)],
-        ["Open meldingen", q.reports_open, ""],
-        ["Meldingen ontvangen in de periode", q.reports_received, ""],
-        ["Meldingen afgehandeld in de periode", q.reports_handled, ""],
-        ["Mediaan dagen tot afhandeling",
+        [_("Open meldingen"), q.reports_open, ""],
+        [_("Meldingen ontvangen in de periode"), q.reports_received, ""],
+        [_("Meldingen afgehandeld in de periode"), q.reports_handled, ""],
+        [_("Mediaan dagen tot afhandeling"),
          km(q.median_days_to_handle) if q.median_days_to_handle is not None else "–", ""],
-        ["Zonder telefoon of e-mail", len(q.no_contact), percent(len(q.no_contact),
+        [_("Zonder telefoon of e-mail"), len(q.no_contact), percent(len(q.no_contact),
                                                                   q.listings)],
-        ["Zonder openingstijden", len(q.no_hours), percent(len(q.no_hours), q.listings)],
-        ["Zonder locatie en zonder werkgebied", len(q.no_place), percent(len(q.no_place),
+        [_("Zonder openingstijden"), len(q.no_hours), percent(len(q.no_hours), q.listings)],
+        [_("Zonder locatie en zonder werkgebied"), len(q.no_place), percent(len(q.no_place),
                                                                           q.listings)],
-        ["Vermoedelijk dubbel (paren)", len(q.duplicate_pairs), ""],
-        ["Voorstellen om samen te voegen", q.merge_proposals, ""]]))
-    part.tables.append(Table("Bevestigd per organisatie", [
-        "Organisatie", "Actief aanbod", "Bevestigd 6 maanden", "Aandeel 6 maanden",
-        "Bevestigd 12 maanden", "Aandeel 12 maanden"],
+        [_("Vermoedelijk dubbel (paren)"), len(q.duplicate_pairs), ""],
+        [_("Voorstellen om samen te voegen"), q.merge_proposals, ""]]))
+    part.tables.append(Table(_("Bevestigd per organisatie"), [
+        _("Organisatie"), _("Actief aanbod"), _("Bevestigd 6 maanden"), _("Aandeel 6 maanden"),
+        _("Bevestigd 12 maanden"), _("Aandeel 12 maanden")],
         [[o.organization, o.listings, o.confirmed_6, percent(o.confirmed_6, o.listings),
           o.confirmed_12, percent(o.confirmed_12, o.listings)] for o in q.per_organisation]))
     return part
@@ -228,8 +233,8 @@ def to_xlsx(data: InsightData) -> bytes:
 
     book = Workbook()
     book.remove(book.active)
-    summary = book.create_sheet("Overzicht")
-    summary.append(["Inzicht sociale kaart", data.period.label])
+    summary = book.create_sheet(_("Overzicht"))
+    summary.append([_("Inzicht sociale kaart"), data.period.label])
     summary["A1"].font = Font(bold=True, size=14)
     summary.append([])
     for label, value in headline(data):
@@ -259,7 +264,7 @@ def to_csv(data: InsightData) -> bytes:
     the part and table title, the header, the rows, an empty line."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    writer.writerow(["Inzicht sociale kaart", data.period.label])
+    writer.writerow([_("Inzicht sociale kaart"), data.period.label])
     for label, value in headline(data):
         writer.writerow([label, value])
     for part in parts(data):

@@ -15,6 +15,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+
 from ..config import Settings
 from ..search.query import thesaurus_key
 from ..search.thesaurus import (
@@ -36,7 +38,7 @@ HEADER = ("# Lokale aanvullingen op de zoekthesaurus, toegevoegd via /inzicht.\n
 class SynonymError(ValueError):
     """A synonym that cannot be added; ``field`` names the form field."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
@@ -66,9 +68,9 @@ def entry_line(term: str, targets: str, kind: str) -> str:
     term = " ".join(term.split()).lower()
     words = [" ".join(t.split()).lower() for t in targets.split(",") if t.strip()]
     if not term:
-        raise SynonymError("term", "Vul het zoekwoord in.")
+        raise SynonymError("term", _l("Vul het zoekwoord in."))
     if not words:
-        raise SynonymError("synonyms", "Vul minstens één woord in dat wel iets vindt.")
+        raise SynonymError("synonyms", _l("Vul minstens één woord in dat wel iets vindt."))
     if kind == "related":
         return f"{term} => {', '.join(words)}"
     return ", ".join([term] + words)
@@ -78,7 +80,7 @@ def add_synonym(settings: Settings, term: str, targets: str, section: str,
                 kind: str = "synonym") -> str:
     """Check and append one entry; returns the line written. Raises :class:`SynonymError`."""
     if section not in load_section_codes():
-        raise SynonymError("section", "Kies een onderwerp uit de lijst.")
+        raise SynonymError("section", _l("Kies een onderwerp uit de lijst."))
     line = entry_line(term, targets, kind)
     path = local_file(settings)
     with _lock:
@@ -92,8 +94,8 @@ def add_synonym(settings: Settings, term: str, targets: str, section: str,
             try:
                 load_full(settings, trial)
             except ThesaurusError as error:
-                raise SynonymError("synonyms", f"Dit kan niet in de thesaurus: {error.reason}"
-                                   if hasattr(error, "reason") else str(error)) from error
+                raise SynonymError("synonyms", _l("Dit kan niet in de thesaurus: %(reason)s",
+                                                  reason=error.reason)) from error
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp_path = path.with_suffix(".tmp")
         tmp_path.write_text(new_text, encoding="utf-8")

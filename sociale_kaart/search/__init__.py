@@ -52,7 +52,7 @@ class SearchService:
                                    semantic=self.semantic,
                                    fusion=FusionConfig(semantic_weight=settings.semantic_weight))
         if settings.search_backend == "postgres":
-            self.engine = pg_engine
+            self.engine = pg_engine.with_semantic(self.semantic, self.engine.fusion)
         self._worker = None
         if self.semantic is not None:
             self.semantic.load()

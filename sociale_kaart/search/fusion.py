@@ -23,11 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 
 #: Weight of the (normalised) semantic similarity; the lexical score weighs 1.
-SEMANTIC_WEIGHT = 0.6
+SEMANTIC_WEIGHT = 0.2
 #: Absolute cosine floor for entering on meaning alone.
-SIMILARITY_FLOOR = 0.80
+SIMILARITY_FLOOR = 0.79
 #: ... and at most this far below the best similarity among the candidates.
-SIMILARITY_MARGIN = 0.05
+SIMILARITY_MARGIN = 0.12
 #: For a query in another language than Dutch: the weight of the lexical score (its own words
 #: match little, the bridged Dutch phrases a little more), of the similarity, and the margin.
 FOREIGN_LEXICAL_WEIGHT = 0.3

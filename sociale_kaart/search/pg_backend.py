@@ -22,14 +22,15 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import date
 
 import numpy as np
+import psycopg
+from sqlalchemy import exc as sa_exc
 
 from ..geo.gazetteer import Gazetteer, Place, fold_name
 from .analysis import fold
@@ -50,10 +51,10 @@ from .engine import (
     Hit,
     SearchResult,
     WhooshEngine,
-    _edit_distance,
     dutch_phrasing,
     haversine_matrix,
 )
+from .fusion import FusionConfig, fuse
 from .language import Detection, detect
 from .params import ParamError, SearchParams
 from .pg_documents import DocumentRow, quote_lexeme, to_row
@@ -70,101 +71,19 @@ from .pg_schema import (
     setup_statements,
     table_ddl,
 )
+from .pg_scoring import CandidateScorer, IndexStats, PgVocabulary, parse_tsvector
 from .query import FIELD_BOOSTS, PHRASE_FIELDS, QueryPlan, QueryPlanner
-from .scoring import K1, B
 from .vocabulary import CATEGORY_BITS
 
 log = logging.getLogger(__name__)
 
 PHRASE_WEIGHT = 1.0
 PHRASE_SLOP = 3
-TRIGRAM_THRESHOLD = 0.3
 BATCH = 2000
-_TSV_ITEM = re.compile(r"'((?:[^']|'')*)'(?::([0-9A-D,]+))?")
 
 
 class PostgresSearchError(RuntimeError):
     """The PostgreSQL search backend cannot be used (e.g. a missing extension)."""
-
-
-# -- statistics and scoring ---------------------------------------------------------------------
-
-class _Stats:
-    def __init__(self, row) -> None:
-        self.version, self.generation, self.docs = int(row[0]), int(row[1]), int(row[2])
-        totals = row[3:8]
-        self.avg = {field: (float(total) / self.docs if self.docs and total else 1.0)
-                    for field, total in zip(TEXT_FIELDS, totals, strict=True)}
-
-
-class _CandidateScorer:
-    """BM25 over the candidates fetched from PostgreSQL, with the collection's statistics:
-    the same formula and inputs as ``scoring.Scorer`` (term frequency, quantised field length,
-    average length, document frequency), in the candidates' own numbering."""
-
-    def __init__(self, postings: dict[str, tuple[list[int], list[int]]],
-                 lengths: dict[str, np.ndarray], stats: _Stats, df: dict[str, int]) -> None:
-        self.postings_by_lexeme = postings
-        self.lengths = lengths
-        self.stats = stats
-        self.df = df
-        self.doc_count = max(1, stats.docs)
-
-    def _idf(self, lexeme: str) -> float:
-        df = self.df.get(lexeme, 0)
-        return math.log(1 + (self.doc_count - df + 0.5) / (df + 0.5))
-
-    def term(self, field: str, text: str, boost: float) -> tuple[np.ndarray, np.ndarray]:
-        lexeme = f"{FIELD_CODES[field]}:{text}"
-        found = self.postings_by_lexeme.get(lexeme)
-        if not found:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        ids = np.asarray(found[0], dtype=np.int64)
-        tf = np.asarray(found[1], dtype=np.float32)
-        lengths = self.lengths[field][ids]
-        norm = K1 * (1 - B + B * lengths / self.stats.avg[field])
-        scores = self._idf(lexeme) * tf * (K1 + 1) / (tf + norm)
-        return ids, (scores * boost).astype(np.float32)
-
-    def idf(self, field: str, text: str) -> float:
-        return self._idf(f"{FIELD_CODES[field]}:{text}")
-
-
-class _Vocabulary:
-    """The planner's questions (is this stem indexed? the nearest known spelling?) answered by
-    ``search.term``; the same rules as the Whoosh backend's vocabulary."""
-
-    def __init__(self, conn) -> None:
-        self.conn = conn
-
-    def known(self, stem_text: str) -> bool:
-        lexemes = [f"{code}:{stem_text}" for code in FIELD_CODES.values()]
-        row = self.conn.execute(f"SELECT 1 FROM {LIVE}.term WHERE term = ANY(%s) AND df > 0 "
-                                "LIMIT 1", (lexemes,)).fetchone()
-        return row is not None
-
-    def correct(self, word: str) -> str | None:
-        if len(word) < 4 or not word.isalpha():
-            return None
-        if self.conn.execute(f"SELECT 1 FROM {LIVE}.term WHERE term = %s AND df > 0",
-                             (f"s:{word}",)).fetchone():
-            return None
-        maxdist = 1 if len(word) <= 5 else 2
-        self.conn.execute(f"SET LOCAL pg_trgm.similarity_threshold = {TRIGRAM_THRESHOLD}")
-        rows = self.conn.execute(
-            f"SELECT substr(term, 3), df FROM {LIVE}.term "
-            "WHERE left(term, 2) = 's:' AND substr(term, 3) %% %s AND df > 0 "
-            "AND substr(term, 3, 2) = %s AND length(term) - 2 BETWEEN %s AND %s",
-            (word, word[:2], len(word) - maxdist, len(word) + maxdist)).fetchall()
-        best: tuple[float, str] | None = None
-        for candidate, freq in sorted(rows):
-            distance = _edit_distance(word, candidate)
-            if distance > maxdist:
-                continue
-            rank = freq / (1 + 4 * distance)
-            if best is None or rank > best[0]:
-                best = (rank, candidate)
-        return best[1] if best else None
 
 
 # -- SQL building blocks ------------------------------------------------------------------------
@@ -202,12 +121,6 @@ def _point(sql: _Sql, place: Place) -> str:
             f"{sql.arg(float(place.lat))}), 4326)::geography")
 
 
-def _parse_tsvector(text: str) -> Iterator[tuple[str, int]]:
-    for match in _TSV_ITEM.finditer(text):
-        positions = match.group(2)
-        yield match.group(1).replace("''", "'"), (positions.count(",") + 1 if positions else 1)
-
-
 class PostgresEngine(WhooshEngine):
     """The search backend on PostgreSQL (``SOCIALE_KAART_SEARCH_BACKEND=postgres``).
 
@@ -222,6 +135,8 @@ class PostgresEngine(WhooshEngine):
         self.today = today
         self._lock = threading.Lock()
         self._local: tuple[int, frozenset[str]] = (-1, frozenset())
+        self.semantic = None
+        self.fusion = FusionConfig()
         self._ready = False
 
     # -- connections -----------------------------------------------------------------------
@@ -234,6 +149,11 @@ class PostgresEngine(WhooshEngine):
             conn = raw.driver_connection
             try:
                 yield conn
+            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+                # The server went away (a restart, a failover): drop this connection from
+                # the pool and raise what the app turns into a clean 503.
+                raw.invalidate()
+                raise sa_exc.OperationalError("search", None, error) from error
             except BaseException:
                 conn.rollback()
                 raise
@@ -268,7 +188,7 @@ class PostgresEngine(WhooshEngine):
                 conn.execute(statement)
         conn.commit()
 
-    def _stats(self, conn) -> _Stats | None:
+    def _stats(self, conn) -> IndexStats | None:
         try:
             row = conn.execute(
                 f"SELECT version, generation, docs, len_name, len_categories_text, "
@@ -277,7 +197,7 @@ class PostgresEngine(WhooshEngine):
         except Exception:  # the tables do not exist yet
             conn.rollback()
             return None
-        return _Stats(row) if row else None
+        return IndexStats(row) if row else None
 
     def needs_rebuild(self) -> bool:
         with self.connection() as conn:
@@ -415,7 +335,7 @@ class PostgresEngine(WhooshEngine):
             stats = self._stats(conn)
         return stats.docs if stats else 0
 
-    def local_municipalities(self, conn=None, stats: _Stats | None = None) -> frozenset[str]:
+    def local_municipalities(self, conn=None, stats: IndexStats | None = None) -> frozenset[str]:
         """Municipalities this installation's listings serve (cached per index generation)."""
         if conn is None:
             self._ensure_tables()
@@ -451,7 +371,7 @@ class PostgresEngine(WhooshEngine):
         detection = detect(params.q) if params.q.strip() else Detection(None, 0.0)
         plan = self.planner.plan(params.q, local_municipalities=local,
                                  detect_places=params.detect_places,
-                                 vocabulary=_Vocabulary(conn), language=detection.lang)
+                                 vocabulary=PgVocabulary(conn), language=detection.lang)
         sql = _Sql()
         base = self._rules_sql(sql, params, today)
         filters = self._filter_sql(sql, params, near, today)
@@ -468,6 +388,9 @@ class PostgresEngine(WhooshEngine):
         elif params.q.strip() and plan.place is None:
             text = "false"  # only unusable words: nothing matches
         everything = " AND ".join([base, *filters.values()])
+        query_vector = self._bridge(params, plan, detection) if text is not None else None
+        if query_vector is not None and text != "false":
+            text = f"tokens @@ {sql.arg(self._tsquery(plan))}::tsquery"  # with the bridges
 
         why_words: dict[str, list[str]] = {}
         if text is None:
@@ -478,7 +401,8 @@ class PostgresEngine(WhooshEngine):
             page_ids = [sid for sid, _ in ordered]
         else:
             total, page_ids, scores_of, adjusted, text_where, why_words = self._text_search(
-                conn, sql, everything, text, related, plan, params, focus, stats, stored)
+                conn, sql, everything, text, related, plan, params, focus, stats, stored,
+                query_vector, detection)
             facet_where = f"{base} AND ({text_where})"
             if total == 0 and text != "false" and not filters and params.q.strip():
                 total, page_ids, scores_of = self._dutch_fallback(conn, params, everything,
@@ -488,10 +412,33 @@ class PostgresEngine(WhooshEngine):
         hits = self._hits(page_ids, stored, dict(scores_of), adjusted, focus)
         for hit in hits:
             hit.why = {"words": why_words.get(hit.id, []), "filters": sorted(filters)}
-        extra = {"language": detection.lang, "semantic": False,
+        extra = {"language": detection.lang, "semantic": query_vector is not None,
                  "dutch_phrasing": dutch_phrasing(plan) if detection.is_foreign else []}
         return SearchResult(params, total, hits, facets, plan.suggestion(), near, plan.place,
                             plan, extra)
+
+    def with_semantic(self, semantic, fusion: FusionConfig) -> PostgresEngine:
+        """Use the semantic signal (vectors stored in the database by ``semantic``) the way
+        the Whoosh engine does: bridges to thesaurus phrases, then ``fusion.fuse``."""
+        self.semantic, self.fusion = semantic, fusion
+        return self
+
+    def _bridge(self, params: SearchParams, plan: QueryPlan, detection):
+        """The query's vector (None without semantic search), after adding the thesaurus
+        phrases close in meaning to the plan, as the Whoosh engine does."""
+        if not params.q.strip() or not self._semantic_ready():
+            return None
+        query_vector = self.semantic.query_vector(params.q)
+        if query_vector is not None and detection.lang is not None:
+            config = self.fusion
+            phrases = self.semantic.nearest_phrases(
+                query_vector, floor=config.bridge_floor, margin=config.bridge_margin,
+                limit=config.bridge_limit)
+            weight = config.bridge_weight_foreign if detection.is_foreign else \
+                config.bridge_weight
+            if weight > 0:
+                self.planner.bridge(plan, phrases, weight)
+        return query_vector
 
     @staticmethod
     def _tsquery(plan: QueryPlan) -> str:
@@ -635,14 +582,17 @@ class PostgresEngine(WhooshEngine):
     # -- text ------------------------------------------------------------------------------
     def _text_search(self, conn, sql: _Sql, everything: str, text: str, related: str | None,
                      plan: QueryPlan, params: SearchParams, focus: Place | None,
-                     stats: _Stats, stored: dict[str, dict]):
+                     stats: IndexStats, stored: dict[str, dict], query_vector=None,
+                     detection=None):
         lexemes = self._lexemes(plan)
-        extra_cols = ""
+        extra_cols = f", {related}" if related is not None else ", false"
         if params.sort == "distance" and focus is not None:
             municipality = sql.arg(focus.municipality or "")
-            extra_cols = (f", meta->'points', "
+            extra_cols += (f", meta->'points', "
                           f"(NOT has_point AND areas @> ARRAY[{municipality}]::text[])")
         candidates_where = text if related is None else f"({text} OR {related})"
+        if query_vector is not None:
+            candidates_where = "true"  # meaning may bring in any listing the filters allow
         lex_arg = sql.arg(lexemes)
         rows = conn.execute(
             "SELECT service_id, folded_name, course_start, "
@@ -656,7 +606,7 @@ class PostgresEngine(WhooshEngine):
         n = len(rows)
         postings: dict[str, tuple[list[int], list[int]]] = {}
         for i, row in enumerate(rows):
-            for lexeme, tf in _parse_tsvector(row[8]):
+            for lexeme, tf in parse_tsvector(row[8]):
                 ids, tfs = postings.setdefault(lexeme, ([], []))
                 ids.append(i)
                 tfs.append(tf)
@@ -664,9 +614,11 @@ class PostgresEngine(WhooshEngine):
                    for k, field in enumerate(TEXT_FIELDS)}
         df = dict(conn.execute(f"SELECT term, df FROM {LIVE}.term WHERE term = ANY({lex_arg})",
                                sql.args).fetchall()) if lexemes else {}
-        scorer = _CandidateScorer(postings, lengths, stats, df)
+        scorer = CandidateScorer(postings, lengths, stats, df)
         scores = np.zeros(n, dtype=np.float32)
         coverage = self._score(scorer, plan, scores)
+        if plan.language is not None:
+            coverage = None  # foreign words say little about how well a listing matches
         text_mask = scores > 0
         any_text = bool(text_mask.any())
         if related is not None:
@@ -678,9 +630,19 @@ class PostgresEngine(WhooshEngine):
             if any_text:
                 floor = float(scores[text_mask].min()) * RELATED_SCORE if text_mask.any() \
                     else 0.0
-                scores[~text_mask] = floor
-                text_mask = np.ones(n, dtype=bool)
+                extra = np.array([bool(r[9]) for r in rows], dtype=bool) & ~text_mask
+                scores[extra] = floor
+                text_mask = text_mask | extra
         text_where = text if related is None or not any_text else f"({text} OR {related})"
+        if query_vector is not None and n:
+            fused = fuse(scores, text_mask, self.semantic.similarities(
+                [r[0] for r in rows], object(), query_vector), np.ones(n, dtype=bool),
+                trusted=detection.lang is not None, foreign=detection.is_foreign,
+                config=self.fusion)
+            scores, text_mask = fused.scores, fused.mask
+            entered = [rows[i][0] for i in np.nonzero(fused.semantic_only)[0]]
+            if entered:
+                text_where = f"({text_where} OR service_id = ANY({sql.arg(entered)}))"
         candidates = np.nonzero(text_mask)[0]
         ids = [rows[i][0] for i in range(n)]
         order = candidates[np.argsort(-scores[candidates], kind="stable")]
@@ -691,8 +653,8 @@ class PostgresEngine(WhooshEngine):
         if params.sort == "name":
             order = sorted(order, key=lambda i: rows[i][1])
         elif params.sort == "distance" and focus is not None:
-            nearest = {i: _nearest_km(rows[i][9], focus) for i in order}
-            order = sorted(order, key=lambda i: 1e8 if rows[i][10] else
+            nearest = {i: _nearest_km(rows[i][10], focus) for i in order}
+            order = sorted(order, key=lambda i: 1e8 if rows[i][11] else
                            (nearest[i] if nearest[i] is not None else math.inf))
         elif params.sort == "start_date":
             order = sorted(order, key=lambda i: rows[i][2] or date.max)
@@ -708,7 +670,7 @@ class PostgresEngine(WhooshEngine):
         return len(candidates), page, scores_of, adjusted, text_where, why_words
 
     def _rerank(self, conn, rows, order: np.ndarray, scores: np.ndarray,
-                scorer: _CandidateScorer, plan: QueryPlan, params: SearchParams,
+                scorer: CandidateScorer, plan: QueryPlan, params: SearchParams,
                 focus: Place | None, coverage, stored: dict[str, dict]
                 ) -> tuple[list[int], dict[str, float]]:
         """The engine's re-ranking of the best RERANK_WINDOW candidates, over their stored
@@ -746,7 +708,7 @@ class PostgresEngine(WhooshEngine):
         return final, adjusted
 
     @staticmethod
-    def _phrase_scores(columns, plan: QueryPlan, scorer: _CandidateScorer,
+    def _phrase_scores(columns, plan: QueryPlan, scorer: CandidateScorer,
                        window_idx: np.ndarray) -> dict[int, float]:
         """The query's words near each other, in order (at most PHRASE_SLOP apart), in the
         name or organization: the Whoosh backend's phrase bonus, checked on the stored text."""

@@ -164,19 +164,21 @@ def participants_for(session: Session, service_id: str) -> dict[str, int]:
 
 
 def record_participants(session: Session, service_id: str, schedule_id: str, text: str,
-                        today: date) -> str | None:
+                        today: date):
     """Store how many people took part in a session that has started; returns a Dutch error
     message (nothing stored) or None. Only a count: no names, nothing about the people."""
+    from flask_babel import lazy_gettext as _l
+
     from ..models import CourseParticipation, utcnow
 
     schedule = session.get(Schedule, schedule_id)
     if schedule is None or schedule.service_id != service_id or not schedule.is_course_session:
-        return "Deze cursusdatum bestaat niet (meer)."
+        return _l("Deze cursusdatum bestaat niet (meer).")
     if schedule.dtstart > today:
-        return "U kunt het aantal deelnemers invullen als de cursus begonnen is."
+        return _l("U kunt het aantal deelnemers invullen als de cursus begonnen is.")
     text = (text or "").strip()
     if not text.isdigit() or int(text) > MAX_PARTICIPANTS:
-        return f"Vul een heel getal in van 0 tot en met {MAX_PARTICIPANTS}."
+        return _l("Vul een heel getal in van 0 tot en met %(max)s.", max=MAX_PARTICIPANTS)
     row = session.get(CourseParticipation, schedule_id)
     if row is None:
         row = CourseParticipation(schedule_id=schedule_id, service_id=service_id,

@@ -380,6 +380,19 @@ def _haversine(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
 
+def _dot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``matrix @ vector`` over the vector's non-zero columns only, without BLAS.
+
+    Why: a query has a handful of concepts out of hundreds, and a multi-threaded BLAS call for
+    such a small product is slower than the arithmetic (on a busy 2-core server it cost 25 ms
+    per call; this takes well under 1 ms).
+    """
+    columns = np.flatnonzero(vector)
+    if not len(columns):
+        return np.zeros(matrix.shape[0], dtype=np.float32)
+    return np.einsum("ij,j->i", matrix[:, columns], vector[columns])
+
+
 def _nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
@@ -464,13 +477,13 @@ class ListingMatcher:
         """Score every listing for ``profile``: (total, tag score, distance); -inf = filtered."""
         mask, distance = self.eligible(profile)
         query = self.concepts.query(self.concepts.vector(profile.interests), self.width)
-        tag = self.tags @ query
+        tag = _dot(self.tags, query)
         travel = max(profile.travel_km, 0.5)
         near_score = np.where(self.online, 0.5,
                               np.clip(1.0 - np.nan_to_num(distance, nan=travel) / travel, 0, 1))
         available = _dagdeel_row(profile.dagdelen)
         if available.any():
-            overlap = self.dagdelen @ available
+            overlap = _dot(self.dagdelen, available)
             schedule = np.where(self.dagdeel_count > 0,
                                 overlap / np.maximum(self.dagdeel_count, 1), NEUTRAL_SCHEDULE)
             schedule = np.where((self.dagdeel_count > 0) & (overlap == 0),
@@ -590,13 +603,13 @@ class VolunteerMatcher:
             same = self.kern == _kern_key(listing.kern) if listing.kern else np.zeros(n, bool)
             mask &= near | same
         wanted = self.concepts.vector(listing.tags)
-        tag = self.tags @ self.concepts.query(wanted, self.width)
+        tag = _dot(self.tags, self.concepts.query(wanted, self.width))
         travel = np.maximum(self.travel, 0.5)
         near_score = 0.5 if listing.online else np.clip(
             1.0 - np.nan_to_num(distance, nan=0.0) / travel, 0, 1)
         needed = _dagdeel_row(listing.dagdelen)
         if needed.any():
-            overlap = self.dagdelen @ needed
+            overlap = _dot(self.dagdelen, needed)
             schedule = np.where(self.has_dagdelen, overlap / needed.sum(), NEUTRAL_SCHEDULE)
             schedule = np.where(self.has_dagdelen & (overlap == 0),
                                 -SCHEDULE_MISMATCH_PENALTY / W_SCHEDULE, schedule)

@@ -3,7 +3,7 @@ coverage per kern, indicators per opgave, data quality and the yearly report.
 
 Readers are beheerders and analisten (read-only); only a beheerder may change the opgaven
 table or add a synonym. Every page works without JavaScript; charts are SVG pictures of the
-table beside them. The public click counter (``/klik/...``) lives here too: it records the
+table beside them. The public click counter (``/aanbod/<id>/klik/...``) lives here too: it records the
 click on a search result and redirects to the listing's own (canonical) URL.
 """
 
@@ -92,8 +92,8 @@ def result_url(service_id: str) -> str:
     return url_for("insight_click.click", token=click[0], rank=rank, service_id=service_id)
 
 
-@click_bp.get("/klik/<token>/<int:rank>/<service_id>")
-def click(token: str, rank: int, service_id: str):
+@click_bp.get("/aanbod/<service_id>/klik/<token>/<int:rank>")
+def click(service_id: str, token: str, rank: int):
     """Count a click on a search result and go on to the listing."""
     if len(service_id) > 64:
         abort(404)

@@ -480,7 +480,7 @@ def course_participants(service_id: str, schedule_id: str):
                                     get_settings().today_or_now())
         if error:
             session.rollback()
-            flash(gettext(error))
+            flash(str(error))
         else:
             session.commit()
             flash(gettext("Het aantal deelnemers is opgeslagen."))

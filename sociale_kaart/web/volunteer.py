@@ -31,7 +31,6 @@ from ..search.params import ParamError
 from ..volunteer import NotAllowed, VolunteerError, clock, notify
 from ..volunteer.api import parse_query
 from ..volunteer.listings import (
-    COORDINATORS,
     PROFESSIONALS,
     can_manage,
     can_view,
@@ -322,8 +321,8 @@ def delete_account():
 # -- posting and managing listings ---------------------------------------------------------
 
 def _types_for(user, person) -> tuple[str, ...]:
-    if user.role in COORDINATORS:
-        return ("vacature", "hulpaanbod", "hulpvraag")
+    """What this account may post here. Professionals and the coordinator post hulpvragen for
+    clients; an organisation's vacancies come from its own members."""
     if user.role == "provider":
         return ("vacature", "hulpaanbod")
     if user.role in PROFESSIONALS:
@@ -332,12 +331,9 @@ def _types_for(user, person) -> tuple[str, ...]:
 
 
 def _organisations_of(session, user) -> list[Organization]:
-    if user.role == "provider":
-        ids = sorted(user.organization_ids)
-    elif user.role in COORDINATORS:
+    if user.role != "provider":
         return []
-    else:
-        return []
+    ids = sorted(user.organization_ids)
     return [org for org in (session.get(Organization, i) for i in ids) if org is not None]
 
 
@@ -502,11 +498,16 @@ ACTIONS = {
 }
 
 
-@bp.post("/reactie/<int:response_id>/<any(accepteren, afwijzen, intrekken, match, afgerond, "
-         "'niet-doorgegaan'):action>")
+RESPONSE_ACTIONS = ("accepteren", "afwijzen", "intrekken", "match", "afgerond",
+                    "niet-doorgegaan")
+
+
+@bp.post("/reactie/<int:response_id>/<action>")
 @role_required(*PARTICIPANTS)
 def response_action(response_id: int, action: str):
     """Move a response on: accept, decline, withdraw, mark a match, finish."""
+    if action not in RESPONSE_ACTIONS:
+        abort(404)
     user = _user()
     with get_db().session() as session:
         response = _response_or_404(session, response_id)

@@ -137,14 +137,17 @@ def test_coordinator_works_without_javascript(browser, coordinator_server):
         _sign_in(page)
         page.goto("/vrijwilligers/coordinator/moderatie")
         assert "Er staat een e-mailadres in de tekst." in page.content()
-        page.get_by_role("button", name="Goedkeuren").first.click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Goedkeuren").first.click()
         assert "De organisatie is goedgekeurd." in page.content()
-        page.get_by_role("button", name="Online zetten").first.click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Online zetten").first.click()
         assert "De oproep staat nu online." in page.content()
         page.goto(f"/vrijwilligers/coordinator/zaak/{ids['case']}")
         page.get_by_label("Nieuwe notitie").fill("Buurman gevraagd.")
         page.get_by_label("Opvolgen op (niet verplicht)").fill("2026-12-01")
-        page.get_by_role("button", name="Notitie opslaan").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Notitie opslaan").click()
         assert "De notitie is opgeslagen." in page.content()
         assert "Buurman gevraagd." in page.content()
     finally:

@@ -136,7 +136,9 @@ def test_keyboard_only(page):
                        (i["href"] or "").startswith("/aanbod/"))
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert urlsplit(page.url).path == result["href"]
+    # issue 10: a result link may pass the click counter (/aanbod/<id>/klik/...), which
+    # redirects to the listing's own URL.
+    assert urlsplit(page.url).path == result["href"].split("/klik/")[0]
 
 
 def test_without_javascript_search_filter_detail(no_js_page):

@@ -110,13 +110,14 @@ def test_search_and_click_without_javascript(world):
     before = _rows(world.app, "select count(*) from search_event")[0][0]
     page = client.get("/zoeken?q=inloop").get_data(as_text=True)
     assert _rows(world.app, "select count(*) from search_event")[0][0] == before + 1
-    links = re.findall(r'<h2><a href="(/klik/[^"]+)"', page)
+    links = re.findall(r'<h2><a href="(/aanbod/[^"/]+/klik/[^"]+)"', page)
     assert links, "result links go through the click counter"
-    token = links[0].split("/")[2]
-    assert all(link.split("/")[2] == token for link in links)  # one token per search
+    token = links[0].split("/")[4]
+    assert all(link.split("/")[4] == token for link in links)  # one token per search
+    assert [int(link.split("/")[5]) for link in links] == list(range(1, len(links) + 1))
     response = client.get(links[0])
     assert response.status_code == 303
-    service_id = links[0].rsplit("/", 1)[1]
+    service_id = links[0].split("/")[2]
     assert response.headers["Location"].endswith(f"/aanbod/{service_id}")
     assert response.headers["Cache-Control"] == "no-store"
     clicks = _rows(world.app, "select c.rank, c.service_id from search_click c join "
@@ -125,7 +126,7 @@ def test_search_and_click_without_javascript(world):
     assert clicks == [(1, service_id)]
     # A second search gets another token: clicks can never tie two searches together.
     again = client.get("/zoeken?q=inloop").get_data(as_text=True)
-    assert re.findall(r'<h2><a href="/klik/([^/]+)/', again)[0] != token
+    assert re.findall(r'<h2><a href="/aanbod/[^/]+/klik/([^/]+)/', again)[0] != token
     # The listing's own page is unchanged: canonical URL, no token.
     detail = client.get(f"/aanbod/{service_id}").get_data(as_text=True)
     assert "/klik/" not in detail
@@ -134,10 +135,10 @@ def test_search_and_click_without_javascript(world):
 def test_unknown_token_records_nothing_and_still_redirects(world):
     client = world.app.test_client()
     before = _rows(world.app, "select count(*) from search_click")[0][0]
-    response = client.get(f"/klik/onbekendtoken123/1/{world.ids['cafe']}")
+    response = client.get(f"/aanbod/{world.ids['cafe']}/klik/onbekendtoken123/1")
     assert response.status_code == 303
     assert _rows(world.app, "select count(*) from search_click")[0][0] == before
-    assert client.get("/klik/x'/1/abc").status_code == 303
+    assert client.get("/aanbod/abc/klik/x'/1").status_code == 303
 
 
 def test_api_searches_are_recorded_without_click_links(world):

@@ -176,22 +176,29 @@ def test_a_second_service_sees_the_changes(postgres_url, tmp_path):  # noqa: F81
     db.dispose()
 
 
-def test_dutch_full_text_second_chance(postgres_url, tmp_path):  # noqa: F811
-    """A word our analysis does not know, but PostgreSQL's Dutch stemmer with unaccent
-    matches (accents typed differently), still finds listings."""
+def test_dutch_unaccent_second_chance(postgres_url, tmp_path):  # noqa: F811
+    """When our analysis finds nothing, PostgreSQL's Dutch stemmer with unaccent gets a second
+    chance (here our tokens of one listing are emptied to stand for a word our analysis
+    splits differently)."""
     service, db = _service(tmp_path / "inst", database_url=postgres_url,
                            search_backend="postgres")
     import_paths(db, [SAMPLE_JSON], load_plugins=False)
     with db.session() as session:
         listing = session.scalars(select(Service).where(Service.status == "active")
                                   .order_by(Service.id)).first()
-        listing.name = "Ontmoetingscafé Zonnebloemetjes"
+        listing_id = listing.id
+        listing.name = "Ontmoetingscafé Qzxvéllo"
         session.commit()
-    # Stored in the dutch vector: unaccented and stemmed by PostgreSQL.
     with service.engine.connection() as conn:
         row = conn.execute("SELECT dutch::text FROM search.document WHERE service_id = %s",
-                           (listing.id,)).fetchone()
-    assert "ontmoetingscaf" in row[0]
+                           (listing_id,)).fetchone()
+        assert "ontmoetingscaf" in row[0]  # unaccented and stemmed by PostgreSQL
+        conn.execute("UPDATE search.document SET tokens = ''::tsvector WHERE service_id = %s",
+                     (listing_id,))
+        conn.commit()
+    found = _search(service, {"q": "qzxvello"})
+    assert [h.id for h in found.hits] == [listing_id]
+    db.dispose()
 
 
 def test_postgres_backend_needs_postgresql(tmp_path):
@@ -202,3 +209,25 @@ def test_postgres_backend_needs_postgresql(tmp_path):
 def test_unknown_backend_is_refused(tmp_path):
     with pytest.raises(ValueError, match="whoosh or postgres"):
         _service(tmp_path / "inst", search_backend="solr")
+
+
+def test_search_recovers_after_lost_connections(postgres_url, tmp_path):  # noqa: F811
+    """Connections killed under the app (a restart, a failover): at most one search fails with
+    the error the app turns into a 503, and the next one works without restarting anything."""
+    from sqlalchemy.exc import OperationalError
+
+    service, db = _service(tmp_path / "inst", database_url=postgres_url,
+                           search_backend="postgres")
+    import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    expected = [h.id for h in _search(service, {"q": "schuldhulp"}).hits]
+    other = Database(postgres_url)
+    with other.engine.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    other.dispose()
+    try:
+        _search(service, {"q": "schuldhulp"})
+    except OperationalError:
+        pass  # the app answers this one with a clean 503
+    assert [h.id for h in _search(service, {"q": "schuldhulp"}).hits] == expected
+    db.dispose()

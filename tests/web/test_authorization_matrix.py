@@ -8,9 +8,7 @@ tested elsewhere.
 
 from __future__ import annotations
 
-import hashlib
-import sqlite3
-
+import kit_database
 import pytest
 from kit_portal import COURSE, ORG, PASSWORD, db_of, login, make_app, token_of
 from kit_volunteer import MATRIX_LISTING_FORM, OTHER_ORG, add_matrix_accounts
@@ -138,16 +136,8 @@ def world(tmp_path_factory):
 
 
 def digest(app) -> str:
-    path = app.extensions["sociale_kaart.settings"].database_path
-    connection = sqlite3.connect(path)
-    try:
-        rows = []
-        for (table,) in connection.execute(
-                "select name from sqlite_master where type='table' order by name"):
-            rows += [repr(r) for r in connection.execute(f'select * from "{table}"')]
-        return hashlib.sha256("\n".join(sorted(rows)).encode()).hexdigest()
-    finally:
-        connection.close()
+    """The database's content (SQLite or PostgreSQL; see tests/kit_database.py)."""
+    return kit_database.digest_of_app(app)
 
 
 @pytest.mark.parametrize("role", list(ROLES))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 
+import kit_database
 import pytest
 from conftest import SAMPLE
 
@@ -77,12 +77,7 @@ def _token(page: str) -> str:
 
 
 def _reports(instance) -> list[tuple]:
-    connection = sqlite3.connect(instance / "sociale-kaart.db")
-    try:
-        return connection.execute("select service_id, reason, comment, status from report")\
-            .fetchall()
-    finally:
-        connection.close()
+    return kit_database.rows(instance, "select service_id, reason, comment, status from report")
 
 
 def test_report_needs_a_csrf_token(app, client, db, tmp_path):
@@ -117,10 +112,7 @@ def test_report_is_stored_without_personal_data(app, client, db, tmp_path):
     rows = _reports(app.extensions["sociale_kaart.settings"].instance_path)
     assert rows == [(service_id, "tijden", "Op woensdag is het dicht", "open")]
     # The table has no column that could hold who sent it.
-    connection = sqlite3.connect(app.extensions["sociale_kaart.settings"].instance_path /
-                                 "sociale-kaart.db")
-    columns = {row[1] for row in connection.execute("pragma table_info(report)")}
-    connection.close()
+    columns = kit_database.columns_of_app(app, "report")
     assert not columns & {"ip", "ip_address", "email", "name", "user_agent", "session_id"}
 
 

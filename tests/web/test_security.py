@@ -8,14 +8,13 @@ file.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import sqlite3
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+import kit_database
 import pytest
 from argon2 import PasswordHasher
 from conftest import REFERENCE_DATE, REPO
@@ -59,15 +58,8 @@ def world(tmp_path_factory):
 
 
 def digest(app) -> str:
-    connection = sqlite3.connect(app.extensions["sociale_kaart.settings"].database_path)
-    try:
-        rows = []
-        for (table,) in connection.execute(
-                "select name from sqlite_master where type='table' order by name"):
-            rows += [repr(r) for r in connection.execute(f'select * from "{table}"')]
-        return hashlib.sha256("\n".join(sorted(rows)).encode()).hexdigest()
-    finally:
-        connection.close()
+    """The database's content (SQLite or PostgreSQL; see tests/kit_database.py)."""
+    return kit_database.digest_of_app(app)
 
 
 def post_urls(app, ids: dict) -> list[str]:

@@ -4,9 +4,9 @@ role, marking reports handled, the freshness to-do list, and the report form's r
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import date, datetime
 
+import kit_database
 import pytest
 from kit_accounts import (
     PASSWORD,
@@ -273,12 +273,9 @@ def test_reports_are_rate_limited(world):
     assert codes[5] == 429, ("add @limiter.limit(\"5 per minute;30 per day\", "
                              "methods=[\"POST\"]) to public.report")
     assert client.get(path).status_code == 200  # reading the form is not limited
-    connection = sqlite3.connect(app.extensions["sociale_kaart.settings"].database_path)
-    try:
-        count = connection.execute("select count(*) from report where comment like 'melding%'")
-        assert count.fetchone()[0] == 5
-    finally:
-        connection.close()
+    count = kit_database.rows_of_app(app, "select count(*) from report "
+                                          "where comment like 'melding%'")
+    assert count[0][0] == 5
 
 
 def test_outdated_listing_template_helper(world):
