@@ -30,6 +30,7 @@ fmt: $(BIN)/.installed
 bench: $(BIN)/.installed  ## relevance and speed figures
 	$(BIN)/python benchmarks/relevance.py
 	$(BIN)/python benchmarks/speed.py
+	$(BIN)/python benchmarks/dashboard.py
 
 TRANSLATIONS = sociale_kaart/translations
 translations: $(BIN)/.installed  ## extract the Dutch texts, update the English catalog, compile it

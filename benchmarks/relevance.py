@@ -262,8 +262,7 @@ def semantic_report(service: SearchService, db: Database, queries: list[dict],
           f"throughput this run: {throughput:.1f} listings/s (nan: all from the cache "
           f"{args.vector_cache})")
     config = service.engine.fusion
-    print(f"fusion: weight {config.semantic_weight}, floor {config.floor}, "
-          f"margin {config.margin}, foreign lexical weight {config.foreign_lexical_weight}")
+    print(f"fusion: {config}")
     if args.sweep:
         sweep(service, queries, qrels)
         return
@@ -348,6 +347,8 @@ def main() -> None:
     parser.add_argument("--weight", type=float, help="semantic weight (default: the setting)")
     parser.add_argument("--floor", type=float, help="similarity floor")
     parser.add_argument("--margin", type=float, help="similarity margin below the best")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override any FusionConfig field (search/fusion.py), repeatable")
     parser.add_argument("--sweep", action="store_true",
                         help="only print a grid of weights/floors/margins on the public set")
     parser.add_argument("--lexical-only", action="store_true",
@@ -376,6 +377,9 @@ def main() -> None:
             overrides = {key: value for key, value in (
                 ("semantic_weight", args.weight), ("floor", args.floor),
                 ("margin", args.margin)) if value is not None}
+            for item in args.set:
+                key, value = item.split("=", 1)
+                overrides[key] = type(getattr(service.engine.fusion, key))(value)
             service.engine.fusion = replace(service.engine.fusion, **overrides)
             semantic, service.engine.semantic = service.engine.semantic, None
         report = import_paths(db, [hsds_source(args.data)])
@@ -406,13 +410,14 @@ def main() -> None:
     # issue 12: the same run on PostgreSQL with the postgres search backend, printed beside.
     from relevance_pg import run_postgres
 
-    pg_runs = run_postgres(args.data, args.today, args.rebuild, run_engine, queries)
-    if pg_runs is not None:
-        pg = summarise(pg_runs, queries, qrels)
-        print_table("Sociale Kaart engine, postgres backend (SOCIALE_KAART_SEARCH_BACKEND="
-                    "postgres)", pg, counts)
+    pg_runs = run_postgres(args.data, args.today, args.rebuild, run_engine, queries,
+                           hybrid=not args.lexical_only)
+    for mode, mode_runs in (pg_runs or {}).items():
+        pg = summarise(mode_runs, queries, qrels)
+        print_table(f"Sociale Kaart engine, postgres backend, {mode} "
+                    "(SOCIALE_KAART_SEARCH_BACKEND=postgres)", pg, counts)
         gap = pg["all"]["ndcg@10"] - engine["all"]["ndcg@10"]
-        print(f"\nnDCG@10 postgres - whoosh: {gap:+.3f}")
+        print(f"\nnDCG@10 postgres {mode} - whoosh lexical: {gap:+.3f}")
 
 
 if __name__ == "__main__":

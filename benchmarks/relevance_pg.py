@@ -43,9 +43,11 @@ def postgres_database(url: str | None = None) -> Iterator[str]:
 
 
 def run_postgres(data: Path, today: str, rebuild: bool, run_engine: Callable,
-                 queries: list[dict], url: str | None = None) -> dict[str, list[str]] | None:
-    """Import ``data`` into PostgreSQL, search with the postgres backend, return the runs
-    (query id -> ranked service ids); None when no PostgreSQL is available."""
+                 queries: list[dict], url: str | None = None, *, hybrid: bool = False
+                 ) -> dict[str, dict[str, list[str]]] | None:
+    """Import ``data`` into PostgreSQL, search with the postgres backend, return the runs per
+    mode (``lexical``, and ``hybrid`` when asked and the embedding model is available; each
+    query id -> ranked service ids); None when no PostgreSQL is available."""
     from sociale_kaart.config import load_settings
     from sociale_kaart.db import Database
     from sociale_kaart.search import SearchService
@@ -60,7 +62,8 @@ def run_postgres(data: Path, today: str, rebuild: bool, run_engine: Callable,
     try:
         with tempfile.TemporaryDirectory() as tmp:
             settings = load_settings(Path(tmp) / "instance", today=date.fromisoformat(today),
-                                     database_url=pg_url, search_backend="postgres")
+                                     database_url=pg_url, search_backend="postgres",
+                                     semantic="auto" if hybrid else "off")
             db = Database(settings.database_url)
             db.upgrade()
             service = SearchService(settings, db)
@@ -69,7 +72,15 @@ def run_postgres(data: Path, today: str, rebuild: bool, run_engine: Callable,
             import_paths(db, [hsds_source(data)])
             if rebuild:
                 service.rebuild()
-            runs = run_engine(service, queries)
+            semantic = service.engine.semantic
+            service.engine.semantic = None
+            runs = {"lexical": run_engine(service, queries)}
+            service.engine.semantic = semantic
+            if semantic is not None:
+                from relevance import VECTOR_CACHE, prepare_vectors  # noqa: PLC0415
+
+                prepare_vectors(service, db, VECTOR_CACHE)  # the vectors, in PostgreSQL
+                runs["hybrid"] = run_engine(service, queries)
             db.dispose()
             return runs
     finally:
@@ -94,6 +105,7 @@ def main() -> None:
     parser.add_argument("--today", default="2026-11-22")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--pg-url", default=None)
+    parser.add_argument("--hybrid", action="store_true", help="also lexical + semantic")
     args = parser.parse_args()
     queries = load_queries(args.data)
     qrels = load_qrels(args.data)
@@ -102,10 +114,11 @@ def main() -> None:
         counts["all"] = counts.get("all", 0) + 1
         kind = query.get("kind", "?")
         counts[kind] = counts.get(kind, 0) + 1
-    runs = run_postgres(args.data, args.today, args.rebuild, run_engine, queries, args.pg_url)
-    if runs is not None:
-        print_table("Sociale Kaart engine, postgres backend", summarise(runs, queries, qrels),
-                    counts)
+    runs = run_postgres(args.data, args.today, args.rebuild, run_engine, queries, args.pg_url,
+                        hybrid=args.hybrid)
+    for mode, mode_runs in (runs or {}).items():
+        print_table(f"Sociale Kaart engine, postgres backend, {mode}",
+                    summarise(mode_runs, queries, qrels), counts)
 
 
 if __name__ == "__main__":

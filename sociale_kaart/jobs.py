@@ -243,9 +243,11 @@ def work(db: Database, settings: Settings, *, once: bool = False,
     owner = worker_id()
     done = 0
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    next_periodic = 0.0
     while stop is None or not stop.is_set():
-        if periodic:
-            enqueue_periodic(db)
+        if periodic and time.monotonic() >= next_periodic:
+            enqueue_periodic(db)  # cheap, but a write: once a minute is plenty
+            next_periodic = time.monotonic() + 60
         ran = run_one(db, settings, owner)
         if ran is not None:
             done += 1

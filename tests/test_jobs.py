@@ -229,3 +229,38 @@ def test_two_worker_processes_send_each_reminder_once_on_postgresql(tmp_path, sm
     assert statuses["reminders"] == "done"
     db.dispose()
     postgres_cluster.drop_database(name)
+
+
+def test_sqlite_runs_the_jobs_in_the_web_process(tmp_path, test_mail_job, smtp):
+    inbox, port = smtp
+    settings = _settings(tmp_path / "i", smtp_host="127.0.0.1", smtp_port=port)
+    db = _database(settings)
+    assert jobs.runs_in_process(settings, db) == (db.dialect == "sqlite")
+    worker = jobs.InProcessWorker(db, settings, idle_sleep=0.05)
+    worker.start()
+    try:
+        job_id = jobs.enqueue(db, test_mail_job)
+        for _ in range(400):
+            if jobs.counts(db)["done"] >= 1:
+                break
+            worker.stop_event.wait(0.05)
+    finally:
+        worker.stop()
+    assert [m["Subject"] for m in inbox.messages] == [f"job {job_id}"]
+    assert not worker.thread.is_alive()
+    db.dispose()
+
+
+def test_an_exclusive_job_never_runs_twice_at_once(tmp_path, test_mail_job):
+    settings = _settings(tmp_path / "i")
+    db = _database(settings)
+    first = jobs.enqueue(db, "reminders", dedupe_key="reminders:a")
+    second = jobs.enqueue(db, "reminders", dedupe_key="reminders:b")
+    other = jobs.enqueue(db, test_mail_job)
+    assert jobs.claim(db, owner="node-a:1:1").id == first
+    taken = jobs.claim(db, owner="node-b:2:2")
+    assert taken.id == other  # the second reminders job waits; other work goes on
+    assert jobs.claim(db, owner="node-b:2:2") is None
+    with db.session() as session:
+        assert session.get(Job, second).status == "queued"
+    db.dispose()

@@ -3,8 +3,8 @@ coverage per kern, indicators per opgave, data quality and the yearly report.
 
 Readers are beheerders and analisten (read-only); only a beheerder may change the opgaven
 table or add a synonym. Every page works without JavaScript; charts are SVG pictures of the
-table beside them. The public click counter (``/aanbod/<id>/klik/...``) lives here too: it records the
-click on a search result and redirects to the listing's own (canonical) URL.
+table beside them. The public click counter (``/aanbod/<id>/klik/...``) lives here too: it
+records the click on a search result and redirects to the listing's own (canonical) URL.
 """
 
 from __future__ import annotations
@@ -249,6 +249,13 @@ def _coverage_map(rows: list[cov.KernCoverage]):
     levels = {"geen": gettext("geen aanbod (witte vlek)"), "weinig": gettext("weinig aanbod"),
               "goed": gettext("genoeg aanbod")}
     fmap = _new_map([(r.lat, r.lon) for r in rows], scroll_wheel_zoom=False)
+    boundary = _boundary(rows[0].municipality)
+    if boundary is not None:
+        import folium
+
+        folium.GeoJson(boundary, name="Gemeentegrens", control=False, tooltip=None,
+                       style_function=lambda _feature: {"color": "#1b1b1b", "weight": 2,
+                                                        "fill": False}).add_to(fmap)
     data = []
     for r in rows:
         marker = MapMarker(r.lat, r.lon, r.kern, [
@@ -264,6 +271,23 @@ def _coverage_map(rows: list[cov.KernCoverage]):
 }"""
     PlainMarkers(data, callback).add_to(fmap)
     return _render(fmap, marker_count=len(rows), label=gettext("Kaart met de dekking per kern"))
+
+
+def _boundary(municipality: str) -> dict | None:
+    """The municipality's boundary from the shipped GeoJSON (CBS via PDOK), if it has one."""
+    import json
+
+    from ..config import DATA_DIR
+
+    path = DATA_DIR / "geo" / "gemeenten_altena_meierijstad.geojson"
+    try:
+        features = json.loads(path.read_text("utf-8"))["features"]
+    except (OSError, ValueError, KeyError):
+        return None
+    for feature in features:
+        if feature.get("properties", {}).get("statnaam") == municipality:
+            return feature
+    return None
 
 
 @bp.get("/opgaven")

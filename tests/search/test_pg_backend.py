@@ -231,3 +231,52 @@ def test_search_recovers_after_lost_connections(postgres_url, tmp_path):  # noqa
         pass  # the app answers this one with a clean 503
     assert [h.id for h in _search(service, {"q": "schuldhulp"}).hits] == expected
     db.dispose()
+
+
+class _StubSemantic:
+    """A semantic index with fixed similarities, so both backends' fusion can be compared
+    without the embedding model."""
+
+    def __init__(self, similarity: dict[str, float]) -> None:
+        self.similarity = similarity
+
+    def __len__(self) -> int:
+        return len(self.similarity)
+
+    def query_vector(self, _text: str):
+        import numpy as np
+
+        return np.ones(4, dtype=np.float32)
+
+    def nearest_phrases(self, _vector, *, floor, margin, limit):
+        return []
+
+    def similarities(self, ids, _key, _vector):
+        import numpy as np
+
+        return np.array([self.similarity.get(i, np.nan) for i in ids], dtype=np.float32)
+
+
+def test_semantic_fusion_matches_whoosh(pair):
+    """With the same vectors, meaning brings in the same listing on both backends, ranked
+    alike (the fusion is the Whoosh engine's own function)."""
+    whoosh, postgres = pair
+    lexical = {h.id for h in _search(whoosh, {"q": "schuldhulp", "per_page": "100"}).hits}
+    everyone = [h.id for h in _search(whoosh, {"q": "", "per_page": "100"}).hits]
+    newcomer = next(sid for sid in everyone if sid not in lexical)
+    stub = _StubSemantic({sid: (0.95 if sid == newcomer else 0.5) for sid in everyone})
+    engines = (whoosh.engine, postgres.engine)
+    saved = [engine.semantic for engine in engines]
+    try:
+        for engine in engines:
+            engine.semantic = stub
+        expected = _search(whoosh, {"q": "schuldhulp", "per_page": "30"})
+        found = _search(postgres, {"q": "schuldhulp", "per_page": "30"})
+    finally:
+        for engine, semantic in zip(engines, saved, strict=True):
+            engine.semantic = semantic
+    assert newcomer in {h.id for h in expected.hits}
+    assert [h.id for h in found.hits] == [h.id for h in expected.hits]
+    assert found.total == expected.total
+    assert found.facets == expected.facets
+    assert found.extra["semantic"] and expected.extra["semantic"]

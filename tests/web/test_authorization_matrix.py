@@ -63,10 +63,8 @@ ROUTES = {
     f"{VC}/zaak/{{vlisting}}/match": COORDINATORS,
     f"{VC}/zaak/{{vlisting}}/doorverwijzen": COORDINATORS,
     f"{VC}/vog": COORDINATORS,
-    "/beheer/gebruikers": {"beheerder"},
-    "/beheer/gebruikers/{user}/uitnodigen": {"beheerder"},
-    "/beheer/gebruikers/{user}/uitschakelen": {"beheerder"},
-    # issue 9: participants, organisations and professionals on the volunteer platform
+    # issue 9: participants, organisations and professionals on the volunteer platform (also
+    # before the account routes)
     f"{V}/oproep/nieuw": V_POSTERS,
     f"{V}/oproep/{{v_listing}}/bewerken": V_MANAGERS,
     f"{V}/oproep/{{v_closable}}/sluiten": V_MANAGERS,
@@ -79,6 +77,9 @@ ROUTES = {
     f"{V}/reactie/{{v_response}}/niet-doorgegaan": V_MANAGERS | {"deelnemer"},
     f"{V}/mijn/profiel": {"deelnemer"},
     f"{V}/mijn/verwijderen": {"deelnemer"},  # without the confirmation: refused, nothing gone
+    "/beheer/gebruikers": {"beheerder"},
+    "/beheer/gebruikers/{user}/uitnodigen": {"beheerder"},
+    "/beheer/gebruikers/{user}/uitschakelen": {"beheerder"},
     # issue 10: insight (the analist only reads; the participants of a held course session)
     "/inzicht/opgaven/bewerken": {"beheerder"},
     "/inzicht/synoniem": {"beheerder"},

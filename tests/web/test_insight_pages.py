@@ -217,6 +217,7 @@ def test_coverage_page(analist):
     listed = text(html, "witte-vlekken")
     assert spots and all(name in listed for name in spots)
     assert "map-wrap" in html and "swatch-geen" in html  # the map with its text legend
+    assert "geo_json_" in html  # Altena's boundary is shipped, so its outline is drawn
 
 
 def test_coverage_counts_home_visits_for_every_kern(analist):

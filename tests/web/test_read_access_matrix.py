@@ -60,6 +60,7 @@ BY_PREFIX = {"/aanbieder": EDITORS, "/beheer": STAFF, "/professional": PROFESSIO
 
 #: URL rule -> the roles that may open it.
 READ_RULES = {
+    "/beheer/status": {"beheerder"},  # issue 12: the installation's technical status
     "/aanbieder/": PROVIDERS | STAFF,                    # each sees their own listings
     "/aanbieder/aanbod/nieuw": PROVIDERS | STAFF,
     "/aanbieder/aanbod/<service_id>/bewerken": EDITORS,
