@@ -344,6 +344,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--listings", type=int, default=0, help="extra synthetic listings")
     parser.add_argument("--search-backend", default=None,
                         help="SOCIALE_KAART_SEARCH_BACKEND for the processes")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra setting for the web processes, e.g. "
+                             "SOCIALE_KAART_SEMANTIC=off (repeatable)")
     parser.add_argument("--soak", type=float, metavar="SECONDS",
                         help="soak: moderate load for this long, sampling memory")
     parser.add_argument("--warmup", type=float, help="soak warm-up seconds")
@@ -365,7 +368,7 @@ def main(argv: list[str] | None = None) -> None:
 
         cluster_pg = start_cluster(workdir / "pg", settings={"max_connections": "300"})
         url = cluster_pg.create_database("kaart")
-    env = {}
+    env = dict(item.split("=", 1) for item in args.env)
     if args.search_backend:
         env["SOCIALE_KAART_SEARCH_BACKEND"] = args.search_backend
     cluster = AppCluster(url, instance, processes=args.processes, env=env)

@@ -9,6 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from kit_fault import (  # noqa: F401 (fixtures of tests/fault, issue 12)
+    fault_cluster_fixture,
+    sample_site_fixture,
+    site_fixture,
+)
 from kit_postgres import postgres_cluster, postgres_url  # noqa: F401 (fixtures, issue 12)
 
 from sociale_kaart import create_app

@@ -17,7 +17,8 @@ def test_the_test_database_follows_the_switch(settings, db):
     assert db.current_revision() == db.head_revision()
 
 
-def test_each_instance_folder_has_its_own_fresh_database(tmp_path):
+def test_each_instance_folder_has_its_own_fresh_database(tmp_path, monkeypatch):
+    monkeypatch.delenv("SOCIALE_KAART_DATABASE_URL", raising=False)
     first = load_settings(tmp_path / "een")
     second = load_settings(tmp_path / "twee")
     assert first.database_url != second.database_url

@@ -18,7 +18,7 @@ import time
 
 import pytest
 from kit_cluster_app import AppCluster, fetch, loopback_source
-from kit_fault import FAULT_ENV, Site, fault_cluster_fixture, sample_site_fixture, site_fixture  # noqa: F401
+from kit_fault import FAULT_ENV, Site
 from kit_postgres import start_replica
 
 pytestmark = pytest.mark.fault
@@ -26,8 +26,9 @@ pytestmark = pytest.mark.fault
 RESUME_WITHIN_S = 10.0
 
 
-def some_service(site: Site) -> str:
-    return site.rows("SELECT id FROM service WHERE status = 'active' ORDER BY id LIMIT 1")[0][0]
+def some_service(fault_site: Site) -> str:
+    return fault_site.rows(
+        "SELECT id FROM service WHERE status = 'active' ORDER BY id LIMIT 1")[0][0]
 
 
 class Prober(threading.Thread):
@@ -58,10 +59,10 @@ class Prober(threading.Thread):
         return self.answers
 
 
-def test_postgres_restart_gives_dutch_503_then_service_resumes(site):
-    detail = f"/aanbod/{some_service(site)}"
+def test_postgres_restart_gives_dutch_503_then_service_resumes(fault_site):
+    detail = f"/aanbod/{some_service(fault_site)}"
     paths = [detail, "/api/v1/search?q=taal", "/hsds/services", "/", "/plaatsen"]
-    with AppCluster(site.url, site.instance, processes=1,
+    with AppCluster(fault_site.url, fault_site.instance, processes=1,
                     env=FAULT_ENV) as cluster:
         base = cluster.urls[0]
         pid = cluster.nodes[0].pid
@@ -71,7 +72,7 @@ def test_postgres_restart_gives_dutch_503_then_service_resumes(site):
             prober.start()
         time.sleep(0.5)
 
-        site.cluster.stop(mode="fast")
+        fault_site.cluster.stop(mode="fast")
         try:
             page = fetch(base + detail)
             api = fetch(base + "/hsds/services")
@@ -79,7 +80,7 @@ def test_postgres_restart_gives_dutch_503_then_service_resumes(site):
             alive = fetch(base + "/healthz")
             time.sleep(1.0)
         finally:
-            site.cluster.start()
+            fault_site.cluster.start()
         back = time.monotonic()
         resumed_after = None
         while time.monotonic() - back < RESUME_WITHIN_S + 5:
@@ -106,22 +107,22 @@ def test_postgres_restart_gives_dutch_503_then_service_resumes(site):
     assert same_process
 
 
-def test_stopped_replica_moves_reads_to_primary(site):
-    primary = site.cluster
+def test_stopped_replica_moves_reads_to_primary(fault_site):
+    primary = fault_site.cluster
     replica = start_replica(primary)
     try:
         replica.wait_for_replay()
         env = dict(FAULT_ENV, SOCIALE_KAART_DATABASE_REPLICA_URLS=replica.url(
-            site.dbname), SOCIALE_KAART_REPLICA_CHECK_SECONDS="1")
-        detail = f"/aanbod/{some_service(site)}"
-        with AppCluster(site.url, site.instance, processes=1,
+            fault_site.dbname), SOCIALE_KAART_REPLICA_CHECK_SECONDS="1")
+        detail = f"/aanbod/{some_service(fault_site)}"
+        with AppCluster(fault_site.url, fault_site.instance, processes=1,
                         env=env) as cluster:
             base = cluster.urls[0]
 
             def replica_reads() -> int:
                 return replica.execute("SELECT xact_commit + xact_rollback FROM "
                                        "pg_stat_database WHERE datname = "
-                                       f"'{site.dbname}'")[0][0]
+                                       f"'{fault_site.dbname}'")[0][0]
 
             served = replica_reads()
             assert all(fetch(base + detail).status == 200 for _ in range(5))

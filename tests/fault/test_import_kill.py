@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from kit_cluster_app import REFERENCE_DAY, REPO, SERVE_COMMAND
-from kit_fault import FAULT_ENV, Site, cli, fault_cluster_fixture, sample_site_fixture, site_fixture  # noqa: F401
+from kit_fault import FAULT_ENV, Site, cli
 
 pytestmark = pytest.mark.fault
 
@@ -38,18 +38,18 @@ def many_listings(path: Path, count: int) -> None:
                     encoding="utf-8")
 
 
-def snapshot(site: Site) -> dict[str, int]:
-    present = {row[0] for row in site.rows(
+def snapshot(fault_site: Site) -> dict[str, int]:
+    present = {row[0] for row in fault_site.rows(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
-    return {table: site.count(table) for table in TABLES if table in present}
+    return {table: fault_site.count(table) for table in TABLES if table in present}
 
 
-def wait_until_writing(site: Site, timeout: float = 120) -> None:
+def wait_until_writing(fault_site: Site, timeout: float = 120) -> None:
     """Until another connection to our database holds a transaction that wrote something."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        rows = site.rows("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                         f"'{site.dbname}' AND backend_xid IS NOT NULL "
+        rows = fault_site.rows("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                         f"'{fault_site.dbname}' AND backend_xid IS NOT NULL "
                          "AND pid <> pg_backend_pid()")
         if rows[0][0]:
             return
@@ -57,17 +57,17 @@ def wait_until_writing(site: Site, timeout: float = 120) -> None:
     raise AssertionError("the import never started writing")
 
 
-def test_kill9_during_import_leaves_database_as_before(site, tmp_path):
+def test_kill9_during_import_leaves_database_as_before(fault_site, tmp_path):
     data = tmp_path / "many.json"
     many_listings(data, LISTINGS)
-    before = snapshot(site)
-    env = dict(os.environ, SOCIALE_KAART_DATABASE_URL=site.url, SOCIALE_KAART_TODAY=REFERENCE_DAY,
-               **FAULT_ENV)
-    process = subprocess.Popen([*SERVE_COMMAND, "--instance", str(site.instance), "import",
+    before = snapshot(fault_site)
+    env = dict(os.environ, SOCIALE_KAART_DATABASE_URL=fault_site.url,
+               SOCIALE_KAART_TODAY=REFERENCE_DAY, **FAULT_ENV)
+    process = subprocess.Popen([*SERVE_COMMAND, "--instance", str(fault_site.instance), "import",
                                 str(data)], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
-        wait_until_writing(site)
+        wait_until_writing(fault_site)
         time.sleep(0.5)  # well into the records
         os.kill(process.pid, signal.SIGKILL)
     finally:
@@ -75,14 +75,14 @@ def test_kill9_during_import_leaves_database_as_before(site, tmp_path):
     assert process.returncode == -signal.SIGKILL
     # PostgreSQL ends the dead client's backend and rolls its transaction back.
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and site.rows(
-            f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{site.dbname}' "
+    while time.monotonic() < deadline and fault_site.rows(
+            f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{fault_site.dbname}' "
             "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()")[0][0]:
         time.sleep(0.05)
-    after_kill = snapshot(site)
+    after_kill = snapshot(fault_site)
 
-    result = cli(site.url, site.instance, "import", str(data))
-    complete = snapshot(site)
+    result = cli(fault_site.url, fault_site.instance, "import", str(data))
+    complete = snapshot(fault_site)
     created = int(re.match(r"(\d+) nieuw", result.stdout.strip().splitlines()[-1]).group(1))
     assert created > LISTINGS * 0.9
     assert complete["service"] == before["service"] + created

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_JSON
-from kit_fault import FAULT_ENV, Site, cli, fault_cluster_fixture, sample_site_fixture, site_fixture  # noqa: F401
+from kit_fault import FAULT_ENV, Site, cli
 
 pytestmark = pytest.mark.fault
 
@@ -72,7 +72,7 @@ def changed_listing(tmp_path: Path) -> tuple[Path, str, str]:
     return path, record["id"], record["name"]
 
 
-def search_ids(site: Site, env: dict[str, str], query: str) -> list[str]:
+def search_ids(fault_site: Site, env: dict[str, str], query: str) -> list[str]:
     """Ids found by the search API, through the app (in a subprocess, like a web process)."""
     script = ("import json, sys\n"
               "from sociale_kaart import create_app\n"
@@ -82,27 +82,27 @@ def search_ids(site: Site, env: dict[str, str], query: str) -> list[str]:
               "print(' '.join(r['id'] for r in answer.get_json()['results']))\n")
     result = subprocess.run(
         [sys.executable, "-c", script, query], capture_output=True, text=True,
-        env=dict(os.environ, SOCIALE_KAART_DATABASE_URL=site.url,
-                 SOCIALE_KAART_INSTANCE=str(site.instance), SOCIALE_KAART_TODAY="2026-11-22",
+        env=dict(os.environ, SOCIALE_KAART_DATABASE_URL=fault_site.url,
+                 SOCIALE_KAART_INSTANCE=str(fault_site.instance), SOCIALE_KAART_TODAY="2026-11-22",
                  **FAULT_ENV, **env), timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.strip().splitlines()
     return lines[-1].split() if lines else []
 
 
-def table_counts(site: Site) -> dict[str, int]:
-    return {table: site.count(table) for table in ("service", "organization", "location")}
+def table_counts(fault_site: Site) -> dict[str, int]:
+    return {table: fault_site.count(table) for table in ("service", "organization", "location")}
 
 
 @pytest.mark.parametrize("fault", ["disk-full", "read-only"])
-def test_index_fault_gives_clear_error_and_database_unaffected(site, index_mount, tmp_path,
+def test_index_fault_gives_clear_error_and_database_unaffected(fault_site, index_mount, tmp_path,
                                                                 fault):
     env = {"SOCIALE_KAART_INDEX_PATH": str(index_mount / "index")}
-    built = cli(site.url, site.instance, "index", "rebuild", env=env)
+    built = cli(fault_site.url, fault_site.instance, "index", "rebuild", env=env)
     assert built.returncode == 0
-    found_before = search_ids(site, env, "maatschappelijk werk")
+    found_before = search_ids(fault_site, env, "maatschappelijk werk")
     assert found_before
-    counts = table_counts(site)
+    counts = table_counts(fault_site)
 
     filler = None
     if fault == "disk-full":
@@ -110,7 +110,7 @@ def test_index_fault_gives_clear_error_and_database_unaffected(site, index_mount
     else:
         subprocess.run(["mount", "-o", "remount,ro", str(index_mount)], check=True)
     try:
-        rebuild = cli(site.url, site.instance, "index", "rebuild", env=env, check=False)
+        rebuild = cli(fault_site.url, fault_site.instance, "index", "rebuild", env=env, check=False)
         assert rebuild.returncode == 1
         assert "Traceback" not in rebuild.stderr
         message = rebuild.stderr.strip().splitlines()[-1]
@@ -119,16 +119,17 @@ def test_index_fault_gives_clear_error_and_database_unaffected(site, index_mount
         assert reason in message
 
         # The live index and the database are as they were.
-        assert table_counts(site) == counts
-        assert search_ids(site, env, "maatschappelijk werk") == found_before
+        assert table_counts(fault_site) == counts
+        assert search_ids(fault_site, env, "maatschappelijk werk") == found_before
 
         # An import still stores its records; the index cannot follow and that is said.
         path, service_id, name = changed_listing(tmp_path)
-        imported = cli(site.url, site.instance, "import", str(path), env=env, check=False)
+        imported = cli(fault_site.url, fault_site.instance, "import", str(path), env=env,
+                       check=False)
         assert imported.returncode == 0, imported.stderr[-2000:]
         assert "search index" in imported.stderr.lower()
-        assert site.rows(f"SELECT name FROM service WHERE id = '{service_id}'")[0][0] == name
-        assert table_counts(site) == counts
+        assert fault_site.rows(f"SELECT name FROM service WHERE id = '{service_id}'")[0][0] == name
+        assert table_counts(fault_site) == counts
     finally:
         if filler is not None:
             filler.unlink()
@@ -136,5 +137,5 @@ def test_index_fault_gives_clear_error_and_database_unaffected(site, index_mount
             subprocess.run(["mount", "-o", "remount,rw", str(index_mount)], check=True)
 
     # With space (or write access) back, a rebuild catches up with the database.
-    cli(site.url, site.instance, "index", "rebuild", env=env)
-    assert search_ids(site, env, "zwaluwstaartbijeenkomst")[0] == service_id
+    cli(fault_site.url, fault_site.instance, "index", "rebuild", env=env)
+    assert search_ids(fault_site, env, "zwaluwstaartbijeenkomst")[0] == service_id

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 import pytest
 from kit_cluster_app import AppCluster, Response, fetch, loopback_source
-from kit_fault import FAULT_ENV, fault_cluster_fixture, sample_site_fixture, site_fixture  # noqa: F401 - fixtures
+from kit_fault import FAULT_ENV
 
 pytestmark = pytest.mark.fault
 
@@ -105,13 +105,13 @@ def _reader(cluster: AppCluster, number: int, service_ids: list[str], ledger: Le
         time.sleep(rng.uniform(0.0, 0.1))
 
 
-def test_kill9_of_one_web_process_loses_no_acknowledged_write(site):
-    service_ids = [row[0] for row in site.rows(
+def test_kill9_of_one_web_process_loses_no_acknowledged_write(fault_site):
+    service_ids = [row[0] for row in fault_site.rows(
         "SELECT id FROM service WHERE status = 'active' ORDER BY id")]
-    before = site.count("report")
+    before = fault_site.count("report")
     ledger = Ledger()
     stop = threading.Event()
-    with AppCluster(site.url, site.instance, processes=2, env=FAULT_ENV) as cluster:
+    with AppCluster(fault_site.url, fault_site.instance, processes=2, env=FAULT_ENV) as cluster:
         started = time.monotonic()
         writers = [threading.Thread(target=_writer, args=(cluster, i, service_ids, ledger))
                    for i in range(WRITERS)]
@@ -135,11 +135,11 @@ def test_kill9_of_one_web_process_loses_no_acknowledged_write(site):
         after_kill = [status for t, node, status in ledger.reads
                       if node == 1 and t > killed_at + 0.5]
 
-    stored = {row[0] for row in site.rows("SELECT comment FROM report "
+    stored = {row[0] for row in fault_site.rows("SELECT comment FROM report "
                                           "WHERE comment LIKE 'fault-%'")}
     assert survivor_alive
     assert after_kill and set(after_kill) == {200}, "the surviving process stopped serving"
     assert ledger.failed_reads == [], "a read failed on both processes"
     assert len(ledger.acknowledged) > WRITERS // 2
     assert ledger.acknowledged <= stored, "acknowledged reports are missing"
-    assert site.count("report") == before + len(stored)
+    assert fault_site.count("report") == before + len(stored)

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 from kit_cluster_app import REPO, AppCluster
-from kit_fault import FAULT_ENV, fault_cluster_fixture, sample_site_fixture, site_fixture  # noqa: F401
+from kit_fault import FAULT_ENV
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import load  # noqa: E402
@@ -25,8 +25,8 @@ DURATION_S = 60.0
 WARMUP_S = 20.0
 
 
-def test_two_hundred_users_two_processes_no_errors_flat_memory(site):
-    with AppCluster(site.url, site.instance, processes=2, env=FAULT_ENV) as cluster:
+def test_two_hundred_users_two_processes_no_errors_flat_memory(fault_site):
+    with AppCluster(fault_site.url, fault_site.instance, processes=2, env=FAULT_ENV) as cluster:
         catalogue = load.Catalogue.discover(cluster.urls[0])
         result = load.run_load(cluster.urls, users=USERS, duration=DURATION_S, think=2.0,
                                catalogue=catalogue, nodes=cluster.nodes, sample_every=2.0,

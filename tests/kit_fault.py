@@ -7,9 +7,9 @@ that goes with it (the search index of those listings).
 
 The fault tests start real ``sociale-kaart serve`` processes (``kit_cluster_app``) and break
 things under them: kill a process, restart the database, fill the disk. Tests that stop or
-restart PostgreSQL get a cluster of their own (``private_site``), so the shared one stays up.
-Test modules import the fixtures they use, under the functions' own names (``from kit_fault
-import site_fixture``); pytest knows them by their short name (``site``).
+restart PostgreSQL get a cluster of their own (the shared one is started again whatever happens).
+``tests/conftest.py`` imports the fixtures, so the session ones exist once for all fault tests
+(fixtures imported into each test module would be set up once per module).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_JSON
-from kit_cluster_app import REFERENCE_DAY, SERVE_COMMAND
+from kit_cluster_app import REFERENCE_DAY, REPO, SERVE_COMMAND
 from kit_postgres import Cluster, start_cluster
 
+SAMPLE_JSON = REPO.parent / "shared" / "sample-data" / "hsds" / "services.json"
 #: Settings of every process the fault tests start. The semantic signal (a language model
 #: loaded at start) has nothing to do with these faults and only slows each start down.
 FAULT_ENV = {"SOCIALE_KAART_SEMANTIC": "off"}
@@ -82,11 +82,11 @@ def fault_cluster_fixture() -> Iterator[Cluster]:
 
 @pytest.fixture(name="sample_site", scope="session")
 def sample_site_fixture(fault_cluster: Cluster, tmp_path_factory) -> Site:
-    """The sample listings, imported once; tests get copies (``site``)."""
+    """The sample listings, imported once; tests get copies (``fault_site``)."""
     return prepare(fault_cluster, "sample_template", tmp_path_factory.mktemp("fault") / "inst")
 
 
-@pytest.fixture(name="site")
+@pytest.fixture(name="fault_site")
 def site_fixture(sample_site: Site, tmp_path: Path) -> Iterator[Site]:
     """A fresh copy of the sample database and its instance folder for one test."""
     name = f"f_{uuid.uuid4().hex[:10]}"
@@ -97,13 +97,3 @@ def site_fixture(sample_site: Site, tmp_path: Path) -> Iterator[Site]:
                     ignore=shutil.ignore_patterns("*.log"))
     yield Site(url, instance, cluster, name)
     cluster.drop_database(name)
-
-
-@pytest.fixture(name="private_site")
-def private_site_fixture(tmp_path: Path) -> Iterator[Site]:
-    """The sample listings on a PostgreSQL cluster of this test alone (it may be stopped)."""
-    cluster = start_cluster()
-    try:
-        yield prepare(cluster, "kaart", tmp_path / "instance")
-    finally:
-        cluster.stop(mode="immediate", remove=True)
