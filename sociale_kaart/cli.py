@@ -234,7 +234,6 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     from waitress import serve as waitress_serve
 
     from . import create_app
-
     from .cli_ops import start_in_process_jobs
     from .logs import configure_logging
 
@@ -306,9 +305,11 @@ def _load_volunteer_demo(db) -> None:
 
 
 # `user` and `remind` (sociale_kaart/cli_users.py) add themselves to `main` when imported.
-from . import cli_users  # noqa: E402,F401
-from . import cli_ops  # noqa: E402,F401  (issue 12: backup, restore, jobs)
-from . import cli_volunteers  # noqa: E402,F401  (issue 9: `volunteers ...`)
+from . import (
+    cli_ops,  # noqa: E402,F401  (issue 12: backup, restore, jobs)
+    cli_users,  # noqa: E402,F401
+    cli_volunteers,  # noqa: E402,F401  (issue 9: `volunteers ...`)
+)
 from .cli_export import export  # noqa: E402
 from .cli_insight import analytics, report  # noqa: E402  (issue 10: insight)
 

@@ -77,13 +77,14 @@ ROUTES = {
     f"{V}/reactie/{{v_response}}/niet-doorgegaan": V_MANAGERS | {"deelnemer"},
     f"{V}/mijn/profiel": {"deelnemer"},
     f"{V}/mijn/verwijderen": {"deelnemer"},  # without the confirmation: refused, nothing gone
-    "/beheer/gebruikers": {"beheerder"},
-    "/beheer/gebruikers/{user}/uitnodigen": {"beheerder"},
-    "/beheer/gebruikers/{user}/uitschakelen": {"beheerder"},
     # issue 10: insight (the analist only reads; the participants of a held course session)
     "/inzicht/opgaven/bewerken": {"beheerder"},
     "/inzicht/synoniem": {"beheerder"},
     f"/aanbieder/aanbod/{SERVICE}/cursusdata/{COURSE_SCHEDULE}/deelnemers": EDITORS,
+    # the account routes last: they switch the other provider's account off
+    "/beheer/gebruikers": {"beheerder"},
+    "/beheer/gebruikers/{user}/uitnodigen": {"beheerder"},
+    "/beheer/gebruikers/{user}/uitschakelen": {"beheerder"},
 }
 #: Enough form data for each route to do something real when allowed.
 DATA = {
