@@ -190,3 +190,46 @@ def compare_import(n, corpus, options, result, say) -> None:
     say(f"bulk import of {n} with a commit-following search: semantic off "
         f"{times['off']:.1f}s, semantic auto {times['auto']:.1f}s "
         f"({(times['auto'] / times['off'] - 1) * 100:+.1f} %)")
+
+
+def micro(sizes: list[int], repeats: int = 200) -> None:
+    """The semantic signal's own cost per query at each size, without a corpus: similarity of a
+    query vector to N listing vectors (the in-memory matrix), alignment with the index's
+    documents (cached per index version) and the fusion with a lexical score. A lower bound of
+    the added latency (the re-ranking of the fused candidates comes on top)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from sociale_kaart.search.fusion import fuse
+    from sociale_kaart.search.semantic import SemanticIndex
+
+    rng = np.random.default_rng(1)
+    for n in sizes:
+        index = SemanticIndex(db=None, model_name="micro", dim=384, embedder_factory=lambda: None)
+        vectors = rng.standard_normal((n, 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        ids = [f"s{i}" for i in range(n)]
+        for service_id, vector in zip(ids, vectors, strict=True):
+            index._put(service_id, vector)
+        index.version += 1
+        key = object()
+        lexical = np.where(rng.random(n) < 0.02, rng.random(n) * 10, 0).astype(np.float32)
+        allowed = rng.random(n) < 0.8
+        timings = []
+        for _ in range(repeats):
+            query = rng.standard_normal(384).astype(np.float32)
+            query /= np.linalg.norm(query)
+            t = time.perf_counter()
+            sims = index.similarities(ids, key, query)
+            fuse(lexical, lexical > 0, sims, allowed, trusted=True, foreign=False)
+            timings.append((time.perf_counter() - t) * 1000)
+        print(f"N={n}: similarity + fusion per query p50 {percentile(timings, 50):.2f} ms, "
+              f"p95 {percentile(timings, 95):.2f} ms ({repeats} queries)")
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=micro.__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    micro([int(s) for s in parser.parse_args().sizes.split(",")])

@@ -305,11 +305,8 @@ def _load_volunteer_demo(db) -> None:
 
 
 # `user` and `remind` (sociale_kaart/cli_users.py) add themselves to `main` when imported.
-from . import (
-    cli_ops,  # noqa: E402,F401  (issue 12: backup, restore, jobs)
-    cli_users,  # noqa: E402,F401
-    cli_volunteers,  # noqa: E402,F401  (issue 9: `volunteers ...`)
-)
+# issue 12: backup, restore, jobs; issue 9: `volunteers ...`
+from . import cli_ops, cli_users, cli_volunteers  # noqa: E402,F401
 from .cli_export import export  # noqa: E402
 from .cli_insight import analytics, report  # noqa: E402  (issue 10: insight)
 

@@ -165,6 +165,20 @@ def add_matrix_accounts(app) -> dict:
                            person=person(session, HELPER["email"]),
                            user=user(session, HELPER["email"]))
         ids["v_response"] = response.id
+    # Invitations: HELPER opts in to be asked; one listing to invite HELPER to, and one where
+    # HELPER already has an open invitation to answer.
+    ids["v_invite_to"] = live_vacancy(app, title="Uitnodigen")
+    invited_to = live_vacancy(app, title="Uitgenodigd")
+    from sociale_kaart.models import VolunteerInvitation
+
+    with db_of(app).session() as session:
+        helper = person(session, HELPER["email"])
+        helper.ask_opt_in = True
+        invitation = VolunteerInvitation(listing_id=invited_to, person_id=helper.id,
+                                         created_at=NOW)
+        session.add(invitation)
+        session.flush()
+        ids["v_helper"], ids["v_invitation"] = helper.id, invitation.id
     return ids
 
 

@@ -33,6 +33,9 @@ def installation(request, tmp_path, monkeypatch):
     monkeypatch.setenv("SOCIALE_KAART_SEMANTIC", "off")  # lexical search: fast and exact
     monkeypatch.delenv("SOCIALE_KAART_DATABASE_URL", raising=False)
     name = None
+    if request.param == "sqlite":  # explicitly, also when the suite runs on PostgreSQL
+        monkeypatch.setenv("SOCIALE_KAART_DATABASE_URL",
+                           f"sqlite:///{instance / 'sociale-kaart.db'}")
     if request.param == "postgresql":
         cluster = request.getfixturevalue("postgres_cluster")
         name = f"ops_{uuid.uuid4().hex[:10]}"
@@ -141,9 +144,11 @@ def test_a_backup_of_one_kind_is_not_restored_into_the_other(tmp_path, monkeypat
     monkeypatch.delenv("SOCIALE_KAART_DATABASE_URL", raising=False)
     runner = CliRunner()
     lite = tmp_path / "lite"
+    monkeypatch.setenv("SOCIALE_KAART_DATABASE_URL", f"sqlite:///{lite / 'sociale-kaart.db'}")
     assert runner.invoke(main, ["--instance", str(lite), "init"]).exit_code == 0
     target = tmp_path / "lite.tar"
     assert runner.invoke(main, ["--instance", str(lite), "backup", str(target)]).exit_code == 0
+    monkeypatch.delenv("SOCIALE_KAART_DATABASE_URL")
     name = f"ops_{uuid.uuid4().hex[:10]}"
     monkeypatch.setenv("SOCIALE_KAART_DATABASE_URL", postgres_cluster.create_database(name))
     pg = tmp_path / "pg"

@@ -5,9 +5,9 @@ from .audit import ChangeRecord, PendingChange
 from .base import Base, utcnow
 from .contact import Contact, Phone, Url
 from .duplicate import DECISIONS, MERGE_STATUSES, MergeProposal, SourceDecision
-from .job import JOB_STATUSES, Job, RateLimitCounter
-from .insight import CourseParticipation, Opgave, SearchClick, SearchEvent
 from .embedding import Embedding, ServiceEmbedding
+from .insight import CourseParticipation, Opgave, SearchClick, SearchEvent
+from .job import JOB_STATUSES, Job, RateLimitCounter
 from .location import Accessibility, Address, Location, ServiceAtLocation
 from .metadata import Metadata
 from .organization import Organization, OrganizationIdentifier

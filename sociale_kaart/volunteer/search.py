@@ -2,8 +2,10 @@
 
 Why not the kaart's Whoosh index: volunteer listings change by the minute (responses fill
 them, ``list_until`` expires them), there are hundreds rather than tens of thousands, and
-hulpvragen must never reach an index that anonymous searches read. So the live, visible
-listings are loaded from the database and scored in memory with the kaart's own pieces:
+hulpvragen must never reach an index that anonymous searches read. So the active listings
+are analysed once into a small in-process index (public-safe facts and stems only, rebuilt when
+a one-query change stamp moves; see :class:`_Index`) and scored in memory with the kaart's own
+pieces:
 :class:`~sociale_kaart.search.query.QueryPlanner` (places typed in the query such as
 "Woudrichem", typo correction, thesaurus synonyms and related needs) and the index analyzer
 (stems, compound parts), so "chauffeur Woudrichem" finds a "Vrijwillige chauffeur" vacancy in
@@ -18,13 +20,15 @@ are the constants below, so tuning is a reviewable diff.
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 
-from sqlalchemy import or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session, defer, lazyload
 
 from ..geo.gazetteer import Place, default_gazetteer, haversine_km
@@ -119,27 +123,35 @@ class _Doc:
     words: frozenset[str]
 
 
-_doc_cache: dict[tuple, _Doc] = {}
-
-
 def _document(listing: VolunteerListing, org: str) -> _Doc:
-    """Analysed fields of a listing, cached by id and last change (listings are few and change
-    rarely, so a warm search only scores)."""
-    key = (listing.id, listing.updated_at, org)
-    doc = _doc_cache.get(key)
-    if doc is None:
-        if len(_doc_cache) > 20000:
-            _doc_cache.clear()
-        fields = {"title": _stems(listing.title),
-                  "themes": _stems(" ".join(THEME_WORDS.get(t, t)
-                                            for t in listing.themes or [])),
-                  "organization": _stems(org),
-                  "description": _stems(listing.description)}
-        text = fold(f"{listing.title} {listing.description}")
-        doc = _Doc(fields, frozenset().union(*fields.values()),
-                   frozenset(w for w in text.split() if len(w) > 3 and w.isalpha()))
-        _doc_cache[key] = doc
-    return doc
+    fields = {"title": _stems(listing.title),
+              "themes": _stems(" ".join(THEME_WORDS.get(t, t) for t in listing.themes or [])),
+              "organization": _stems(org),
+              "description": _stems(listing.description)}
+    text = fold(f"{listing.title} {listing.description}")
+    return _Doc(fields, frozenset().union(*fields.values()),
+                frozenset(w for w in text.split() if len(w) > 3 and w.isalpha()))
+
+
+@dataclass(frozen=True)
+class _Record:
+    """What the search needs of a listing besides its text: public-safe facts only (no
+    contact, owner or consent), so the in-process cache never holds personal data."""
+
+    id: int
+    type: str
+    organization_id: str | None
+    status: str
+    list_until: date | None
+    themes: frozenset[str]
+    schedule_kind: str
+    dagdelen: frozenset[str]
+    mode: str
+    suitable_for: frozenset[str]
+    lat: float | None
+    lon: float | None
+    urgency: str
+    newest: float
 
 
 class _Vocabulary:
@@ -155,6 +167,111 @@ class _Vocabulary:
     def correct(self, word: str) -> str | None:
         found = difflib.get_close_matches(fold(word), self.words, n=1, cutoff=0.8)
         return found[0] if found else None
+
+
+@dataclass
+class _Selection:
+    """The listings that pass the filters on one day, with their vocabulary (cached per
+    filter combination, since the vocabulary is the costly part of a warm search)."""
+
+    indices: list[int]
+    members: frozenset[int]
+    vocabulary: _Vocabulary
+
+
+class _Index:
+    """Every active listing, analysed once, plus postings (stem → listing positions).
+
+    Why in-process and keyed on a change stamp: re-reading and re-analysing 1,000 listings
+    took most of a second per search; the stamp is one tiny query, so any write (here or in
+    another process) rebuilds the index on the next search. Date rules (``list_until``) and
+    organisation approval are applied per search, so a listing still leaves the results on
+    the day it expires without anything being written.
+    """
+
+    def __init__(self, stamp: tuple, records: list[_Record], docs: list[_Doc]) -> None:
+        self.stamp = stamp
+        self.records = records
+        self.docs = docs
+        self.postings: dict[str, set[int]] = {}
+        for position, doc in enumerate(docs):
+            for stem_text in doc.stems:
+                self.postings.setdefault(stem_text, set()).add(position)
+        self._selections: dict[tuple, _Selection] = {}
+
+    def select(self, query: VolunteerQuery, today: date, approved: frozenset[str]) -> _Selection:
+        key = (today, approved, query.types, query.themes, query.when, query.dagdelen,
+               query.from_home, query.suitable)
+        found = self._selections.get(key)
+        if found is None:
+            indices = [i for i, rec in enumerate(self.records)
+                       if is_live(rec, today)  # type: ignore[arg-type]
+                       and (rec.organization_id is None or rec.organization_id in approved)
+                       and _passes_filters(rec, query)]
+            found = _Selection(indices, frozenset(indices),
+                               _Vocabulary([self.docs[i] for i in indices]))
+            if len(self._selections) > 256:
+                self._selections.clear()
+            self._selections[key] = found
+        return found
+
+
+_index_lock = threading.Lock()
+_indexes: dict[str, _Index] = {}
+#: Bumped after every flush that touched a listing or an organisation in this process, so a
+#: write is seen even when it leaves the stamp unchanged (same second, same count).
+_writes = itertools.count()
+_write_stamp = 0
+
+
+@event.listens_for(Session, "after_flush")
+def _note_writes(session: Session, _context) -> None:
+    global _write_stamp
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, VolunteerListing | Organization):
+            _write_stamp = next(_writes) + 1
+            return
+
+
+def _stamp(session: Session) -> tuple:
+    """One small query: active listings (count, last change, id sum) and organisation names
+    (count, last change); any write in another process moves at least one of them."""
+    active = VolunteerListing.status == "active"
+    row = session.execute(select(
+        select(func.count(VolunteerListing.id)).where(active).scalar_subquery(),
+        select(func.max(VolunteerListing.updated_at)).where(active).scalar_subquery(),
+        select(func.sum(VolunteerListing.id)).where(active).scalar_subquery(),
+        select(func.count(Organization.id)).scalar_subquery(),
+        select(func.max(Organization.updated_at)).scalar_subquery())).one()
+    return (_write_stamp, *row)
+
+
+def _index(session: Session) -> _Index:
+    stamp = _stamp(session)
+    slot = str(session.get_bind().url)
+    with _index_lock:
+        index = _indexes.get(slot)
+    if index is not None and index.stamp == stamp:
+        return index
+    rows = list(session.scalars(select(VolunteerListing).options(
+        lazyload(VolunteerListing.organization), lazyload(VolunteerListing.owner),
+        defer(VolunteerListing.taxonomy_term_ids), defer(VolunteerListing.privacy_warnings),
+        defer(VolunteerListing.consent_text)).where(
+        VolunteerListing.status == "active", VolunteerListing.not_for_volunteers.is_(False))
+        .order_by(VolunteerListing.id)))
+    names = _organisation_names(session, rows)
+    records = [_Record(
+        id=row.id, type=row.type, organization_id=row.organization_id, status=row.status,
+        list_until=row.list_until, themes=frozenset(row.themes or ()),
+        schedule_kind=row.schedule_kind, dagdelen=frozenset(row.dagdelen or ()), mode=row.mode,
+        suitable_for=frozenset(row.suitable_for or ()), lat=row.lat, lon=row.lon,
+        urgency=row.urgency, newest=(row.published_at or row.created_at).timestamp())
+        for row in rows]
+    index = _Index(stamp, records,
+                   [_document(row, names.get(row.organization_id, "")) for row in rows])
+    with _index_lock:
+        _indexes[slot] = index
+    return index
 
 
 def _field_score(doc: dict[str, Counter], stem_text: str, idf: float) -> float:
@@ -177,7 +294,14 @@ def _score(plan: QueryPlan, doc: dict[str, Counter], idf) -> float:
     return score
 
 
-def _passes_filters(listing: VolunteerListing, query: VolunteerQuery) -> bool:
+def _plan_stems(plan: QueryPlan) -> set[str]:
+    stems = {s for group in plan.groups for s, _w in group}
+    for expansion in plan.expansions:
+        stems.update(expansion.stems)
+    return stems
+
+
+def _passes_filters(listing: VolunteerListing | _Record, query: VolunteerQuery) -> bool:
     if listing.type not in query.types:
         return False
     if query.themes and not set(query.themes) & set(listing.themes or []):
@@ -192,17 +316,9 @@ def _passes_filters(listing: VolunteerListing, query: VolunteerQuery) -> bool:
 
 
 def candidates(session: Session, types: tuple[str, ...], today: date) -> list[VolunteerListing]:
-    """Live listings of these types; vacatures only of approved organisations.
-
-    The organisation and owner are not joined here and unused JSON columns are deferred
-    (loading rows is most of a search's time); a result page loads them for its few hits,
-    and the search reads organisation names in one query.
-    """
+    """Live listings of these types; vacatures only of approved organisations."""
     approved = approved_organisation_ids(session)
-    rows = session.scalars(select(VolunteerListing).options(
-        lazyload(VolunteerListing.organization), lazyload(VolunteerListing.owner),
-        defer(VolunteerListing.taxonomy_term_ids), defer(VolunteerListing.privacy_warnings),
-        defer(VolunteerListing.consent_text)).where(
+    rows = session.scalars(select(VolunteerListing).where(
         VolunteerListing.status == "active", VolunteerListing.type.in_(types),
         VolunteerListing.not_for_volunteers.is_(False),
         or_(VolunteerListing.list_until.is_(None), VolunteerListing.list_until >= today)))
@@ -230,48 +346,59 @@ def search_listings(session: Session, query: VolunteerQuery, *, today: date,
         result.place = gazetteer.resolve(query.near, prefer=LOCAL_MUNICIPALITIES)
         if result.place is None:
             raise UnknownPlace(query.near)
-    rows = [row for row in candidates(session, query.types, today)
-            if _passes_filters(row, query)]
-    names = _organisation_names(session, rows)
-    docs = [_document(row, names.get(row.organization_id, "")) for row in rows]
+    index = _index(session)
+    selection = index.select(query, today, frozenset(approved_organisation_ids(session)))
     plan = _planner().plan(query.q, local_municipalities=LOCAL_MUNICIPALITIES,
-                           detect_places=result.place is None, vocabulary=_Vocabulary(docs))
+                           detect_places=result.place is None,
+                           vocabulary=selection.vocabulary)
     result.suggestion = plan.suggestion()
     if result.place is None and plan.place is not None:
         result.place, result.place_from_query = plan.place, True
     km = query.km or default_km
-    n = len(rows) or 1
-    df: Counter = Counter()
-    if not plan.is_empty:
-        for doc in docs:
-            df.update(doc.stems)
+    n = len(selection.indices) or 1
+    if plan.is_empty:
+        positions = selection.indices
+        df: dict[str, int] = {}
+    else:
+        # Only listings holding one of the query's stems can score above zero.
+        stems = _plan_stems(plan)
+        df = {s: len(index.postings.get(s, set()) & selection.members) for s in stems}
+        touched: set[int] = set()
+        for s in stems:
+            touched |= index.postings.get(s, set())
+        positions = sorted(touched & selection.members)
+
+    idfs = {s: math.log(1 + (n - d + 0.5) / (d + 0.5)) for s, d in df.items()}
+    unseen = math.log(1 + (n + 0.5) / 0.5)
 
     def idf(stem_text: str) -> float:
-        d = df.get(stem_text, 0)
-        return math.log(1 + (n - d + 0.5) / (d + 0.5))
+        return idfs.get(stem_text, unseen)
 
-    hits: list[Hit] = []
-    for row, doc in zip(rows, docs, strict=True):
+    scored: list[tuple[_Record, float, float | None]] = []
+    for position in positions:
+        rec = index.records[position]
         distance = None
         if result.place is not None:
-            if row.lat is not None and row.lon is not None:
-                distance = haversine_km(result.place.lat, result.place.lon, row.lat, row.lon)
-            if row.mode != "online" and (distance is None or distance > km):
+            if rec.lat is not None and rec.lon is not None:
+                distance = haversine_km(result.place.lat, result.place.lon, rec.lat, rec.lon)
+            if rec.mode != "online" and (distance is None or distance > km):
                 continue
         if plan.is_empty:
             score = 1.0
         else:
-            score = _score(plan, doc.fields, idf)
+            score = _score(plan, index.docs[position].fields, idf)
             if score <= 0:
                 continue
-        score += URGENCY_BONUS.get(row.urgency, 0.0)
-        hits.append(Hit(row, round(score, 4), None if distance is None else round(distance, 1)))
-    newest = {id(h): (h.listing.published_at or h.listing.created_at).timestamp() for h in hits}
-    hits.sort(key=lambda h: (-h.score, h.distance_km if h.distance_km is not None else 1e9,
-                             -newest[id(h)], h.listing.id))
-    result.total = len(hits)
+        score += URGENCY_BONUS.get(rec.urgency, 0.0)
+        scored.append((rec, round(score, 4), None if distance is None else round(distance, 1)))
+    scored.sort(key=lambda h: (-h[1], h[2] if h[2] is not None else 1e9, -h[0].newest, h[0].id))
+    result.total = len(scored)
     start = (query.page - 1) * query.per_page
-    result.hits = hits[start:start + query.per_page]
+    page = scored[start:start + query.per_page]
+    loaded = {row.id: row for row in session.scalars(
+        select(VolunteerListing).where(VolunteerListing.id.in_([r.id for r, _s, _d in page])))}
+    result.hits = [Hit(loaded[rec.id], score, distance) for rec, score, distance in page
+                   if rec.id in loaded]
     return result
 
 

@@ -17,7 +17,8 @@ from flask_login import current_user
 
 from ..models import VolunteerListing
 from ..volunteer.clock import now as clock_now
-from ..volunteer.listings import can_manage
+from ..volunteer.invitations import invited_ids
+from ..volunteer.listings import can_manage, is_live
 from ..volunteer.match_adapters import suggestions_for, volunteers_for
 from ..volunteer.matching import reason_text
 from ..volunteer.people import person_for_user
@@ -59,7 +60,10 @@ def who_can_help(listing_id: int):
         candidates = [(p, [reason_text(r, gettext) for r in s.reasons])
                       for p, s in volunteers_for(session, listing, clock_now().date(),
                                                  limit=20)]
-        return render_template("suggestions/who_can_help.html", listing=listing,
-                               candidates=candidates)
+        return render_template(
+            "suggestions/who_can_help.html", listing=listing, candidates=candidates,
+            invited=invited_ids(session, listing.id),
+            can_invite=listing.type != "hulpaanbod" and is_live(listing, clock_now().date())
+            and not listing.not_for_volunteers)
     finally:
         session.close()

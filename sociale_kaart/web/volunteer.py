@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -22,14 +21,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user
+from flask_login import logout_user
 
 from ..models import Organization, VolunteerListing
 from ..models import Response as VolunteerResponse
 from ..search.params import ParamError
-from ..volunteer import NotAllowed, VolunteerError, clock, notify
+from ..volunteer import NotAllowed, VolunteerError, clock
 from ..volunteer.api import parse_query
+from ..volunteer.invitations import open_invitations
 from ..volunteer.listings import (
     PROFESSIONALS,
     can_manage,
@@ -42,24 +41,24 @@ from ..volunteer.listings import (
 )
 from ..volunteer.people import (
     create_client,
-    person_for_user,
     register_participant,
     update_profile,
 )
 from ..volunteer.privacy import erase_person, export_person
 from ..volunteer.responses import (
-    accept,
-    contact_details,
-    decline,
-    finish,
     is_responder,
-    record_match,
-    respond,
-    withdraw,
 )
 from ..volunteer.search import UnknownPlace, search_listings
 from . import get_db, get_settings
 from .access import role_required
+from .volunteer_common import (
+    PARTICIPANTS,
+    SEES_HULPVRAGEN,
+    bp,
+    current_account,
+    current_person,
+    listing_or_404,
+)
 from .volunteer_forms import (
     FormValues,
     labels,
@@ -69,14 +68,6 @@ from .volunteer_forms import (
     optional_int,
     text,
 )
-
-bp = Blueprint("volunteer", __name__, url_prefix="/vrijwilligers")
-
-#: Everybody with a place on the platform (staff roles include those above them).
-PARTICIPANTS = ("deelnemer", "provider", "consultant", "coordinator")
-#: Roles that may see hulpvragen in the search (never anonymous visitors).
-SEES_HULPVRAGEN = ("deelnemer", "provider", "consultant", "coordinator", "moderator",
-                   "beheerder")
 
 
 @bp.app_context_processor
@@ -95,27 +86,12 @@ def _vacancies_for_kaart(organization_id: str) -> list[VolunteerListing]:
         session.close()
 
 
-def _user():
-    return current_user if current_user.is_authenticated else None
 
 
-def _person(session):
-    user = _user()
-    return person_for_user(session, user.id) if user is not None else None
 
 
-def _listing_or_404(session, listing_id: int) -> VolunteerListing:
-    listing = session.get(VolunteerListing, listing_id)
-    if listing is None:
-        abort(404)
-    return listing
 
 
-def _response_or_404(session, response_id: int) -> VolunteerResponse:
-    response = session.get(VolunteerResponse, response_id)
-    if response is None:
-        abort(404)
-    return response
 
 
 # -- public --------------------------------------------------------------------------------
@@ -123,7 +99,7 @@ def _response_or_404(session, response_id: int) -> VolunteerResponse:
 @bp.get("/")
 def search():
     """Search vacatures and hulpaanbod (and, for participants, hulpvragen)."""
-    user = _user()
+    user = current_account()
     allowed = ("vacature", "hulpaanbod") + (
         ("hulpvraag",) if user is not None and user.role in SEES_HULPVRAGEN else ())
     error = None
@@ -153,9 +129,9 @@ def detail(listing_id: int):
     """One listing; a hulpvraag only for signed-in participants, with alias and kern."""
     session = get_db().Session()
     try:
-        listing = _listing_or_404(session, listing_id)
-        user = _user()
-        person = _person(session)
+        listing = listing_or_404(session, listing_id)
+        user = current_account()
+        person = current_person(session)
         if listing.type == "hulpvraag" and user is None:
             return redirect(url_for("auth.login", next=request.path))
         if not can_view(session, listing, user, clock.now().date(), person):
@@ -193,7 +169,7 @@ def _responder_orgs(session, user, listing) -> list[Organization]:
 @bp.route("/aanmelden", methods=["GET", "POST"])
 def signup():
     """Sign up as a participant (volunteer or help seeker)."""
-    if _user() is not None:
+    if current_account() is not None:
         return redirect(url_for("volunteer.mine"))
     errors: dict[str, str] = {}
     values = FormValues.from_form(request.form) if request.method == "POST" else FormValues()
@@ -226,7 +202,7 @@ def profile():
     """The participant's own profile: public, private and volunteer data."""
     errors: dict[str, str] = {}
     with get_db().session() as session:
-        person = _person(session)
+        person = current_person(session)
         if person is None:
             abort(403)
         if request.method == "POST":
@@ -252,7 +228,7 @@ def profile():
             except VolunteerError as error:
                 session.rollback()
                 errors[error.field] = _(error.message)
-                person = _person(session)
+                person = current_person(session)
         html = render_template("vrijwilligers/profile.html", person=person, errors=errors)
     return html, 400 if errors else 200
 
@@ -263,8 +239,8 @@ def mine():
     """My listings, my responses and the responses to my listings."""
     session = get_db().Session()
     try:
-        user = _user()
-        person = _person(session)
+        user = current_account()
+        person = current_person(session)
         listings = listings_of(session, person=person,
                                organization_ids=user.organization_ids or None,
                                posted_by=user if user.role in PROFESSIONALS else None)
@@ -276,8 +252,10 @@ def mine():
             responses = list(session.query(VolunteerResponse).filter(
                 VolunteerResponse.organization_id.in_(user.organization_ids))
                 .order_by(VolunteerResponse.id.desc()))
+        invitations = open_invitations(session, person, clock.now().date()) \
+            if person is not None else []
         return render_template("vrijwilligers/mine.html", person=person, listings=listings,
-                               responses=responses)
+                               responses=responses, invitations=invitations)
     finally:
         session.close()
 
@@ -288,7 +266,7 @@ def export():
     """Download everything the platform holds about me (right of access)."""
     session = get_db().Session()
     try:
-        person = _person(session)
+        person = current_person(session)
         if person is None:
             abort(403)
         body = json.dumps(export_person(session, person), ensure_ascii=False, indent=2)
@@ -308,7 +286,7 @@ def delete_account():
             flash(_("Vink aan dat u uw account echt wilt verwijderen."))
             return render_template("vrijwilligers/delete.html"), 400
         with get_db().session() as session:
-            person = _person(session)
+            person = current_person(session)
             if person is None:
                 abort(403)
             erase_person(session, person, clock.now())
@@ -342,9 +320,9 @@ def _organisations_of(session, user) -> list[Organization]:
 def new_listing():
     """Post a vacature, hulpvraag or hulpaanbod (professionals: on behalf of a client)."""
     errors: dict[str, str] = {}
-    user = _user()
+    user = current_account()
     with get_db().session() as session:
-        person = _person(session)
+        person = current_person(session)
         types = _types_for(user, person)
         organisations = _organisations_of(session, user)
         if not types:
@@ -405,9 +383,9 @@ def edit_listing(listing_id: int):
     """Change a listing (an online listing goes back to the coordinator for review)."""
     errors: dict[str, str] = {}
     with get_db().session() as session:
-        listing = _listing_or_404(session, listing_id)
-        person = _person(session)
-        if not can_manage(_user(), listing, person):
+        listing = listing_or_404(session, listing_id)
+        person = current_person(session)
+        if not can_manage(current_account(), listing, person):
             abort(403)
         values = FormValues.from_form(request.form) if request.method == "POST" else \
             FormValues(listing_values(listing))
@@ -432,8 +410,8 @@ def edit_listing(listing_id: int):
 def close(listing_id: int):
     """Take a listing offline (closed, or filled)."""
     with get_db().session() as session:
-        listing = _listing_or_404(session, listing_id)
-        if not can_manage(_user(), listing, _person(session)):
+        listing = listing_or_404(session, listing_id)
+        if not can_manage(current_account(), listing, current_person(session)):
             abort(403)
         try:
             close_listing(session, listing, now=clock.now(),
@@ -445,112 +423,7 @@ def close(listing_id: int):
     return redirect(url_for("volunteer.mine"))
 
 
-# -- responses -----------------------------------------------------------------------------
+# The response and invitation views live in their own modules on the same blueprint; importing
+# them here attaches their routes before the app registers ``bp``.
+from . import volunteer_invitations, volunteer_responses  # noqa: E402, F401
 
-@bp.post("/oproep/<int:listing_id>/reageren")
-@role_required(*PARTICIPANTS)
-def respond_to(listing_id: int):
-    """Respond to a listing, as a person or for one's organisation."""
-    user = _user()
-    with get_db().session() as session:
-        listing = _listing_or_404(session, listing_id)
-        person = _person(session)
-        if not can_view(session, listing, user, clock.now().date(), person):
-            abort(403)
-        # A provider responds for one of their organisations; everyone else as a person.
-        org_id = (request.form.get("organization") or None) if user.role == "provider" else None
-        try:
-            if org_id is not None:
-                response = respond(session, listing, now=clock.now(), organization_id=org_id,
-                                   user=user, message=request.form.get("message"))
-            elif person is not None:
-                response = respond(session, listing, now=clock.now(), person=person, user=user,
-                                   message=request.form.get("message"))
-            else:
-                abort(403)
-            response_id = response.id
-        except NotAllowed:
-            abort(403)
-        except VolunteerError as error:
-            session.rollback()
-            flash(_(error.message))
-            return redirect(url_for("volunteer.detail", listing_id=listing_id))
-    _notify(notify.new_response, response_id)  # after the commit: never mail what failed
-    flash(_("Uw reactie is verstuurd. U hoort het als de ander uw reactie accepteert; dan ziet "
-            "u elkaars contactgegevens."))
-    return redirect(url_for("volunteer.detail", listing_id=listing_id))
-
-
-def _notify(mail, response_id: int) -> None:
-    """Send a notification about a committed response (see volunteer/notify.py)."""
-    session = get_db().Session()
-    try:
-        mail(session, get_settings(), session.get(VolunteerResponse, response_id))
-    finally:
-        session.close()
-
-
-ACTIONS = {
-    "accepteren": (accept, _l("De reactie is geaccepteerd. U ziet nu elkaars "
-                              "contactgegevens.")),
-    "afwijzen": (decline, _l("De reactie is afgewezen.")),
-    "intrekken": (withdraw, _l("Uw reactie is ingetrokken.")),
-}
-
-
-RESPONSE_ACTIONS = ("accepteren", "afwijzen", "intrekken", "match", "afgerond",
-                    "niet-doorgegaan")
-
-
-@bp.post("/reactie/<int:response_id>/<action>")
-@role_required(*PARTICIPANTS)
-def response_action(response_id: int, action: str):
-    """Move a response on: accept, decline, withdraw, mark a match, finish."""
-    if action not in RESPONSE_ACTIONS:
-        abort(404)
-    user = _user()
-    with get_db().session() as session:
-        response = _response_or_404(session, response_id)
-        person = _person(session)
-        listing_id = response.listing_id
-        try:
-            if action in ACTIONS:
-                ACTIONS[action][0](session, response, by=user, now=clock.now(), person=person)
-                message = ACTIONS[action][1]
-
-            elif action == "match":
-                record_match(session, response, by=user, now=clock.now(), person=person)
-                message = _l("Mooi! Dit is vastgelegd als match.")
-            else:
-                finish(session, response, by=user, now=clock.now(), person=person,
-                       completed=action == "afgerond")
-                message = _l("Dank u, dit is vastgelegd.")
-        except NotAllowed:
-            abort(403)
-        except VolunteerError as error:
-            session.rollback()
-            flash(_(error.message))
-            return redirect(url_for("volunteer.detail", listing_id=listing_id))
-    flash(str(message))
-    if action == "accepteren":
-        _notify(notify.accepted, response_id)
-        return redirect(url_for("volunteer.contact", response_id=response_id))
-    return redirect(url_for("volunteer.detail", listing_id=listing_id))
-
-
-@bp.get("/reactie/<int:response_id>/contact")
-@role_required(*PARTICIPANTS)
-def contact(response_id: int):
-    """Both sides' contact details: only after acceptance, only for the two sides (else 403)."""
-    session = get_db().Session()
-    try:
-        response = _response_or_404(session, response_id)
-        try:
-            details = contact_details(session, response, viewer=_user(),
-                                      person=_person(session))
-        except NotAllowed:
-            abort(403)
-        return render_template("vrijwilligers/contact.html", response=response,
-                               listing=response.listing, details=details)
-    finally:
-        session.close()

@@ -10,7 +10,8 @@ import pytest
 from sociale_kaart.search.fusion import FusionConfig, fuse
 
 NAN = math.nan
-CONFIG = FusionConfig(semantic_weight=0.5, floor=0.80, margin=0.05, foreign_lexical_weight=0.3)
+CONFIG = FusionConfig(semantic_weight=0.5, floor=0.80, margin=0.05, foreign_lexical_weight=0.3,
+                      foreign_semantic_weight=1.0, foreign_margin=0.05)
 
 # Four documents. Columns: lexical score, lexical match, similarity, allowed by filters/rules.
 CASES = [
@@ -33,6 +34,9 @@ CASES = [
     ("a recognised language may be answered by meaning alone",
      [0, 0, 0, 0], [0, 0, 0, 0], [0.84, 0.90, 0.70, NAN], [1, 1, 1, 1], True, True,
      [1], {1}),
+    ("a query in another language may not enter far below the best either",
+     [0, 0, 0, 0], [0, 0, 0, 0], [0.81, 0.95, 0.93, NAN], [1, 1, 1, 1], True, True,
+     [1, 2], {1, 2}),
     ("the similarity floor holds even for the best listing",
      [0, 0, 0, 0], [0, 0, 0, 0], [0.75, 0.78, 0.70, NAN], [1, 1, 1, 1], True, True,
      [], set()),

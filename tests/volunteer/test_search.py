@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from kit_volunteer import NOW, db_of, live_hulpvraag, live_vacancy, make_app
+from sqlalchemy import text
 
 from sociale_kaart.volunteer.search import UnknownPlace, VolunteerQuery, search_listings
 
@@ -88,3 +89,21 @@ def test_expired_listings_disappear_by_themselves(app, ids):
 def test_unknown_place_from_the_search(app):
     with db_of(app).session() as session, pytest.raises(UnknownPlace):
         search_listings(session, VolunteerQuery(near="Xqzplaats"), today=NOW.date())
+
+
+def test_a_write_elsewhere_reaches_the_cached_index(tmp_path):
+    """The search keeps analysed listings in memory; a change made outside this process's ORM
+    (plain SQL, as another worker would) must still show on the next search."""
+    app = make_app(tmp_path / "instance", tmp_path)
+    listing_id = live_vacancy(app, title="Chauffeur voor de buurtbus")
+    assert listing_id in _ids(app, q="buurtbus")
+    with db_of(app).engine.begin() as connection:
+        connection.execute(text("UPDATE volunteer_listing SET title = 'Tuinman gezocht', "
+                                "updated_at = :later WHERE id = :id"),
+                           {"later": NOW + timedelta(days=400), "id": listing_id})
+    assert listing_id not in _ids(app, q="buurtbus")
+    assert listing_id in _ids(app, q="tuinman")
+    with db_of(app).engine.begin() as connection:
+        connection.execute(text("UPDATE volunteer_listing SET status = 'closed' WHERE id = :id"),
+                           {"id": listing_id})
+    assert listing_id not in _ids(app, q="tuinman")

@@ -77,6 +77,9 @@ ROUTES = {
     f"{V}/reactie/{{v_response}}/niet-doorgegaan": V_MANAGERS | {"deelnemer"},
     f"{V}/mijn/profiel": {"deelnemer"},
     f"{V}/mijn/verwijderen": {"deelnemer"},  # without the confirmation: refused, nothing gone
+    f"{V}/oproep/{{v_invite_to}}/uitnodigen": V_MANAGERS,
+    f"{V}/uitnodiging/{{v_invitation}}/nee": {"deelnemer"},  # only the invited volunteer
+    f"{V}/uitnodiging/{{v_invitation}}/ja": {"deelnemer"},
     # issue 10: insight (the analist only reads; the participants of a held course session)
     "/inzicht/opgaven/bewerken": {"beheerder"},
     "/inzicht/synoniem": {"beheerder"},
@@ -101,6 +104,7 @@ DATA = {
     f"{VC}/vog": {"person_id": "{vperson}", "status": "in_progress"},
     f"{V}/oproep/nieuw": MATRIX_LISTING_FORM,
     f"{V}/oproep/{{v_listing}}/reageren": {"organization": OTHER_ORG, "message": "Matrix"},
+    f"{V}/oproep/{{v_invite_to}}/uitnodigen": {"person_id": "{v_helper}"},
     "/inzicht/opgaven/bewerken": {"naam-nieuw": "Matrix-opgave",
                                   "termen-nieuw": "levensgebied:geld"},
     "/inzicht/synoniem": {"term": "matrixwoord", "synonyms": "inloop", "section": "ontmoeting"},
