@@ -84,7 +84,7 @@ def test_every_documented_command_runs_against_loopback(tmp_path):
         ("5432", str(primary.port)), ("5433", str(replica_port)),
         *ports.items(),
         ("SOCIALE_KAART_TEST_DATABASE=postgresql make test",
-         f"SOCIALE_KAART_TEST_DATABASE=postgresql {sys.executable} -m pytest -q "
+         f"SOCIALE_KAART_TEST_DATABASE=postgresql {sys.executable} -m pytest "
          "-p no:cacheprovider tests/test_postgres_mode.py"),
     ]
     lines = ["set -euo pipefail", "PIDS=()", "trap 'kill ${PIDS[@]} 2>/dev/null || true' EXIT"]

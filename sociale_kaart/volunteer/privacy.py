@@ -86,8 +86,9 @@ def _row(obj, fields: list[str]) -> dict:
 def export_person(session: Session, person: Person) -> dict:
     """Everything the platform holds about this person, as JSON-ready data (right of access).
 
-    Includes the account, the private and public profile, their listings, their responses and
-    the responses to their listings (without the other side's private data).
+    Includes the account, the private and public profile, their listings, their responses, the
+    invitations they received, and the responses to their listings (without the other side's
+    private data).
     """
     person_fields = [c.key for c in Person.__table__.columns if c.key != "digest_token_hash"]
     listing_fields = [c.key for c in VolunteerListing.__table__.columns]
@@ -107,6 +108,11 @@ def export_person(session: Session, person: Person) -> dict:
         "person": _row(person, person_fields),
         "listings": [_row(listing, listing_fields) for listing in listings],
         "responses": [_row(response, response_fields) for response in responses],
+        "invitations": [_row(invitation, ["id", "listing_id", "created_at", "answered_at"])
+                        for invitation in session.scalars(
+                            select(VolunteerInvitation)
+                            .where(VolunteerInvitation.person_id == person.id)
+                            .order_by(VolunteerInvitation.id))],
     }
 
 

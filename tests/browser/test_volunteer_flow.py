@@ -159,6 +159,85 @@ def test_vacancy_from_posting_to_match_without_javascript(browser, platform):
             context.close()
 
 
+HULPVRAAG = "Boodschappen voor mevrouw in Almkerk"
+
+
+def test_hulpvraag_for_a_client_from_consent_to_contact_without_javascript(browser, platform):
+    """A professional posts a hulpvraag for a client with consent → the coordinator reviews
+    it → a volunteer responds → the professional accepts → only now do both sides see the
+    contact details (the client's and the volunteer's), never before."""
+    from kit_volunteer import CLIENT, CONSULTANT, COORDINATOR, HELPER, db_of
+
+    from sociale_kaart.models import Response, VolunteerListing
+
+    base, app = platform
+    pro_ctx, pro = _browser_page(browser, base)
+    coordinator_ctx, coordinator = _browser_page(browser, base)
+    helper_ctx, helper = _browser_page(browser, base)
+    try:
+        # 1. The professional posts on behalf of the client; without consent it is refused.
+        _sign_in(pro, CONSULTANT)
+        pro.goto("/vrijwilligers/oproep/nieuw")
+        pro.get_by_label("Voornaam of bijnaam van de cliënt").fill(CLIENT["alias"])
+        pro.get_by_label("Volledige naam van de cliënt").fill(CLIENT["full_name"])
+        pro.get_by_label("Telefoonnummer voor contact").fill(CLIENT["phone"])
+        pro.get_by_label("Hoe gaf de cliënt toestemming?").fill("Mondeling, bij het huisbezoek.")
+        pro.get_by_label("Titel").fill(HULPVRAAG)
+        pro.get_by_label("Omschrijving").fill(
+            "Een oudere dame zoekt iemand die op dinsdag de boodschappen meeneemt.")
+        pro.get_by_label("Boodschappen", exact=True).check()
+        pro.get_by_label("Kern (dorp of stad)").fill("Almkerk")
+        pro.get_by_role("button", name="Oproep plaatsen").click()
+        assert "toestemming" in pro.content() and "/oproep/nieuw" in pro.url
+        pro.get_by_label("De cliënt gaf toestemming om deze hulpvraag te plaatsen").check()
+        pro.get_by_role("button", name="Oproep plaatsen").click()
+        assert "Wacht op controle" in pro.content()
+        listing_path = pro.url.replace(base, "")
+        listing_id = int(listing_path.rsplit("/", 1)[1])
+        with db_of(app).session() as session:
+            listing = session.get(VolunteerListing, listing_id)
+            assert listing.consent_text == "Mondeling, bij het huisbezoek."
+            assert listing.on_behalf_of_person_id is not None
+
+        # Before review a volunteer cannot open it.
+        _sign_in(helper, HELPER["email"])
+        assert helper.goto(listing_path).status == 403
+
+        # 2. The coordinator reviews it and puts it online.
+        _sign_in(coordinator, COORDINATOR)
+        coordinator.goto("/vrijwilligers/coordinator/moderatie")
+        card = coordinator.locator("section.card").filter(has_text=HULPVRAAG)
+        assert "namens een inwoner, met toestemming" in card.inner_text()
+        card.get_by_role("button", name="Online zetten").click()
+        assert HULPVRAAG not in coordinator.content()
+
+        # 3. The volunteer finds it, sees alias and kern only, and responds.
+        helper.goto("/vrijwilligers/?type=hulpvraag&q=boodschappen")
+        helper.get_by_role("link", name=HULPVRAAG).click()
+        page = helper.content()
+        assert CLIENT["alias"] in page and CLIENT["full_name"] not in page
+        assert CLIENT["phone"] not in page
+        helper.get_by_role("button", name="Ik wil helpen").click()
+        assert "U ziet de contactgegevens zodra de ander uw reactie accepteert." in \
+            helper.content()
+        with db_of(app).session() as session:
+            response_id = session.query(Response).filter_by(listing_id=listing_id).one().id
+        contact = f"/vrijwilligers/reactie/{response_id}/contact"
+        assert helper.goto(contact).status == 403
+        assert pro.goto(contact).status == 403
+        pro.goto(listing_path)
+        assert HELPER["phone"] not in pro.content() and HELPER["full_name"] not in pro.content()
+
+        # 4. The professional (the help seeker's side) accepts: now both see the contacts.
+        pro.get_by_role("button", name="Accepteren").click()
+        assert "/contact" in pro.url and HELPER["phone"] in pro.content()
+        assert helper.goto(contact).status == 200
+        assert CLIENT["phone"] in helper.content()
+    finally:
+        for context in (pro_ctx, coordinator_ctx, helper_ctx):
+            context.close()
+
+
 def _approve_through_services(app, listing_id: int) -> None:
     from kit_portal import ORG
     from kit_volunteer import COORDINATOR, NOW, db_of, user
@@ -171,6 +250,20 @@ def _approve_through_services(app, listing_id: int) -> None:
         approve_organisation(session, ORG, by=coordinator, now=NOW)
         approve_listing(session, session.get(VolunteerListing, listing_id), by=coordinator,
                         now=NOW)
+
+
+def _invite_helper(app, listing_id: int) -> None:
+    """HELPER opts in to be asked and is invited to this listing by its organisation."""
+    from kit_volunteer import HELPER, NOW, PROVIDER, db_of, person, user
+
+    from sociale_kaart.models import VolunteerListing
+    from sociale_kaart.volunteer.invitations import invite
+
+    with db_of(app).session() as session:
+        helper = person(session, HELPER["email"])
+        helper.ask_opt_in = True
+        invite(session, session.get(VolunteerListing, listing_id), helper,
+               by=user(session, PROVIDER), by_person=None, now=NOW)
 
 
 def _accepted_response(app, listing_id: int) -> int:
@@ -207,8 +300,10 @@ def test_participant_pages_have_no_axe_violations(browser, platform, axe_source)
     from kit_volunteer import HELPER, PROVIDER, live_hulpvraag, live_vacancy
 
     base, app = platform
-    vacancy, hulpvraag = live_vacancy(app, title="Axe vacature"), live_hulpvraag(app)
+    vacancy, hulpvraag = live_vacancy(app, title="Axe vacature", requires_licence=False), \
+        live_hulpvraag(app)
     contact = f"/vrijwilligers/reactie/{_accepted_response(app, hulpvraag)}/contact"
+    _invite_helper(app, live_vacancy(app, title="Axe uitnodiging", requires_licence=False))
     problems = []
     for email, paths in (
             (HELPER["email"], ["/vrijwilligers/mijn", "/vrijwilligers/mijn/profiel",
@@ -217,13 +312,18 @@ def test_participant_pages_have_no_axe_violations(browser, platform, axe_source)
                                f"/vrijwilligers/oproep/{hulpvraag}",
                                "/vrijwilligers/?q=boodschappen&type=hulpvraag", contact]),
             (PROVIDER, [f"/vrijwilligers/oproep/{vacancy}", "/vrijwilligers/oproep/nieuw",
-                        f"/vrijwilligers/oproep/{vacancy}/bewerken"])):
+                        f"/vrijwilligers/oproep/{vacancy}/bewerken",
+                        f"/vrijwilligers/oproep/{vacancy}/wie-kan-helpen"])):
         context, page = _browser_page(browser, base, javascript=True, bypass_csp=True)
         try:
             _sign_in(page, email)
             for path in paths:
                 response = page.goto(path, wait_until="networkidle")
                 assert response is not None and response.status == 200, path
+                if path == "/vrijwilligers/mijn":  # the invitations with their buttons
+                    assert "Ja, ik wil helpen" in page.content()
+                if path.endswith("/wie-kan-helpen"):  # the invite buttons
+                    assert "Uitnodigen" in page.content()
                 page.add_script_tag(content=axe_source)
                 violations = page.evaluate("tags => axe.run(document, {runOnly: tags})"
                                            ".then(r => r.violations)", AXE_TAGS)

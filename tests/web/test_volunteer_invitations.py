@@ -115,6 +115,9 @@ def test_answer_no_makes_no_response_and_cannot_be_answered_twice(app):
     assert again.status_code == 302
     assert "al beantwoord" in volunteer.get("/vrijwilligers/mijn").get_data(as_text=True)
     assert _count(app, Response) == 0
+    exported = volunteer.get("/vrijwilligers/mijn/gegevens.json").get_json()
+    assert [i["listing_id"] for i in exported["invitations"]] == [listing_id]
+    assert exported["invitations"][0]["answered_at"]
 
 
 def test_only_the_invited_person_answers(app):
