@@ -372,6 +372,7 @@ def main() -> None:
         db.upgrade()
         service = SearchService(settings, db)
         if service.semantic is not None:
+            service.semantic.budget_ms = None  # relevance, not speed: always wait for the model
             from dataclasses import replace
 
             overrides = {key: value for key, value in (

@@ -155,6 +155,10 @@ class Settings:
     #: Weight of the semantic similarity against the lexical score (which weighs 1) in the
     #: hybrid ranking; chosen on the public relevance benchmark (``SOCIALE_KAART_SEMANTIC_WEIGHT``).
     semantic_weight: float = 0.2
+    #: Milliseconds a search waits for the vector of a query it has not seen before; after
+    #: that it answers lexically and the vector is cached in the background for the next time
+    #: (``SOCIALE_KAART_SEMANTIC_BUDGET_MS``; 0: only cached query vectors are used).
+    semantic_budget_ms: float = 150.0
     # --- issue 9: volunteer platform (people, listings, privacy) ---
     #: Months after which a closed hulpvraag is anonymised (its text, contact details and the
     #: link to the help seeker are wiped; counts stay). A month counts as 30 days.
@@ -256,6 +260,7 @@ def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Set
     # --- issue 11: semantic search ---
     settings.semantic = (_env("SEMANTIC", "auto") or "auto").lower()
     settings.semantic_weight = float(_env("SEMANTIC_WEIGHT", "0.2") or 0.2)
+    settings.semantic_budget_ms = float(_env("SEMANTIC_BUDGET_MS", "150") or 150)
     # --- issue 9: volunteer platform (people, listings, privacy) ---
     settings.volunteer_retention_months = int(_env("VOLUNTEER_RETENTION_MONTHS", "12") or 12)
     # --- issue 9: volunteer coordinator, matching and e-mails ---

@@ -71,7 +71,8 @@ class SearchService:
         from .semantic import SemanticIndex, thesaurus_phrases
         from .thesaurus import DEFAULT_THESAURUS_DIR
 
-        semantic = SemanticIndex(db, embedder.name, embedder.dim, load_embedder)
+        semantic = SemanticIndex(db, embedder.name, embedder.dim, load_embedder,
+                                 budget_ms=settings.semantic_budget_ms)
         folders = [DEFAULT_THESAURUS_DIR] + ([settings.thesaurus_path]
                                             if settings.thesaurus_path else [])
         semantic.set_phrases(thesaurus_phrases(folders))

@@ -290,7 +290,8 @@ class WhooshEngine:
         similarity = None
         fused = None
         if text_mask is not None and query_vector is not None:
-            similarity = self.semantic.similarities(columns.ids, columns, query_vector)
+            similarity = self.semantic.similarities(columns.ids, columns, query_vector,
+                                                    within=everything)
             fused = fuse(scores, text_mask, similarity, everything,
                          trusted=detection.lang is not None,
                          foreign=detection.is_foreign, config=self.fusion)

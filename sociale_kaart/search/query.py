@@ -17,6 +17,7 @@ from whoosh import query as wq
 from ..geo.gazetteer import Gazetteer, Place, fold_name
 from .analysis import QueryToken, analyze_query, fold, stem
 from .compounds import load_default_splitter
+from .glossary import Glossary, load_glossary
 from .language import is_function_word
 from .thesaurus import DEFAULT_THESAURUS_DIR, Thesaurus, load_section_codes, load_thesaurus
 
@@ -34,6 +35,8 @@ PART_WEIGHT = 0.7
 VARIANT_WEIGHT = 0.8
 #: Weight of a typo correction relative to a correctly spelled word.
 CORRECTION_WEIGHT = 0.9
+#: Weight of the Dutch terms a non-Dutch query's words map to in the multilingual glossary.
+GLOSSARY_WEIGHT = 0.6
 #: Multi-word synonyms/related needs match as a phrase in these fields.
 PHRASE_FIELDS = ("name", "description", "organization")
 #: Words this common in the Dutch lexicon are never read as a place name on their own
@@ -170,9 +173,13 @@ def find_place(text: str, gazetteer: Gazetteer, local: frozenset[str]) -> tuple[
 class QueryPlanner:
     """Builds plans; holds what is shared between queries (thesaurus, gazetteer, vocabulary)."""
 
-    def __init__(self, gazetteer: Gazetteer, thesaurus: Thesaurus | None = None) -> None:
+    def __init__(self, gazetteer: Gazetteer, thesaurus: Thesaurus | None = None,
+                 glossary: Glossary | None = None) -> None:
         self.gazetteer = gazetteer
         self.thesaurus = thesaurus or default_thesaurus()
+        #: Foreign words -> Dutch terms (``search/glossary.py``), for non-Dutch queries only.
+        self.glossary = glossary if glossary is not None else load_glossary()
+        self.glossary_weight = GLOSSARY_WEIGHT
 
     def plan(self, text: str, *, local_municipalities: frozenset[str] = frozenset(),
              detect_places: bool = True, vocabulary=None,
@@ -207,6 +214,10 @@ class QueryPlanner:
             plan.group_weights.append(weight)
             plan.group_words.append(token.surface)
         self._expand(plan, content)
+        if foreign and self.glossary_weight > 0:
+            dutch = self.glossary.dutch_terms(remaining, language)
+            if dutch:
+                self.bridge(plan, [(term, 1.0) for term in dutch], self.glossary_weight)
         return plan
 
     def bridge(self, plan: QueryPlan, phrases: list[tuple[str, float]], weight: float) -> None:

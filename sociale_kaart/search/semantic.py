@@ -17,6 +17,8 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +38,13 @@ INCLUDE_ORGANIZATION = False
 MAX_TEXT_CHARS = 1500
 #: Repeated queries (paging, facets, the map) reuse their vector.
 QUERY_CACHE_SIZE = 2048
+#: Queries waiting to be embedded at most; beyond this a new query is answered lexically at once
+#: (under heavy load a queue of embeddings would only make every later query late as well).
+MAX_PENDING_QUERIES = 4
+#: Below 1/GATHER_SHARE of the rows the candidates' vectors are gathered and only those
+#: multiplied; above it one contiguous pass over the matrix is cheaper (measured: gathering
+#: 8,000 of 10,000 rows costs ~12 ms, the full pass ~1 ms).
+GATHER_SHARE = 4
 #: Listings embedded per call to the model; the worker checks for a stop between batches.
 BATCH_SIZE = 8
 
@@ -94,8 +103,16 @@ class SemanticIndex:
     """Vectors of the published listings, in the database and in memory."""
 
     def __init__(self, db: Database, model_name: str, dim: int,
-                 embedder_factory: Callable[[], Embedder | None]) -> None:
+                 embedder_factory: Callable[[], Embedder | None],
+                 budget_ms: float | None = None) -> None:
+        """:param budget_ms: how long a search may wait for a query's vector that is not cached
+        (None: as long as it takes, for the CLI and benchmarks). When the budget runs out the
+        search answers lexically and the embedding finishes in the background, so the same
+        query is hybrid next time."""
         self.db = db
+        self.budget_ms = budget_ms
+        self._pending: dict[str, Future] = {}
+        self._executor: ThreadPoolExecutor | None = None
         self.model = model_name
         self.dim = dim
         self._embedder_factory = embedder_factory
@@ -362,9 +379,15 @@ class SemanticIndex:
         return len(self._row_of)
 
     def similarities(self, ids: list[str], columns_key: object,
-                     query: np.ndarray) -> np.ndarray:
+                     query: np.ndarray, within: np.ndarray | None = None) -> np.ndarray:
         """Cosine similarity of the query to each listing of ``ids`` (the index's documents,
-        in document order); NaN where a listing has no vector (yet)."""
+        in document order); NaN where a listing has no vector (yet) or lies outside ``within``
+        (a boolean mask of the filtered candidates: only those are computed, which keeps the
+        cost proportional to what the filters leave).
+
+        The products are taken with ``einsum`` rather than a BLAS matrix-vector product:
+        single-threaded, so a busy server is not made busier by BLAS threads competing for
+        the same cores."""
         with self._lock:
             aligned = self._aligned
             if aligned is None or aligned[0] is not columns_key or aligned[1] != self.version:
@@ -373,15 +396,25 @@ class SemanticIndex:
                 aligned = self._aligned = (columns_key, self.version, rows)
             matrix = self._matrix[:self._used]
         rows = aligned[2]
-        by_row = matrix @ query.astype(np.float32)
         result = np.full(len(ids), np.nan, dtype=np.float32)
         has = rows >= 0
-        result[has] = by_row[rows[has]]
+        if within is not None:
+            has &= within
+        docs = np.nonzero(has)[0]
+        query = np.asarray(query, dtype=np.float32)
+        if len(docs) * GATHER_SHARE < len(matrix):
+            # Few candidates: copying their rows costs less than one pass over all of them.
+            result[docs] = np.einsum("ij,j->i", matrix[rows[docs]], query)
+        elif len(docs):
+            result[docs] = np.einsum("ij,j->i", matrix, query)[rows[docs]]
         return result
 
     # -- queries ---------------------------------------------------------------------------
-    def query_vector(self, text: str) -> np.ndarray | None:
-        """The query's vector (cached); None when the model is not available."""
+    def query_vector(self, text: str, budget_ms: float | None | object = ...
+                     ) -> np.ndarray | None:
+        """The query's vector (cached); None when the model is not available or, with a
+        budget (default: the index's ``budget_ms``), when it is not ready in time. Then the
+        embedding goes on in the background and is cached, so a repeated query gets it."""
         key = " ".join(text.lower().split())
         with self._lock:
             cached = self._queries.get(key)
@@ -391,12 +424,44 @@ class SemanticIndex:
         embedder = self._embedder_factory()
         if embedder is None:
             return None
-        vector = embedder.embed_query(key)
+        budget = self.budget_ms if budget_ms is ... else budget_ms
+        if budget is None:
+            return self._embed_query(embedder, key)
+        with self._lock:
+            future = self._pending.get(key)
+            if future is None:
+                if len(self._pending) >= MAX_PENDING_QUERIES:
+                    return None  # the model is busy enough: lexical now
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(1, thread_name_prefix="query-embed")
+                future = self._executor.submit(self._embed_query, embedder, key)
+                self._pending[key] = future
+                future.add_done_callback(lambda _f, k=key: self._forget_pending(k))
+        try:
+            return future.result(timeout=max(float(budget), 0.0) / 1000.0)
+        except FutureTimeout:
+            return None
+        except Exception as error:  # a failing model must never fail the search
+            log.warning("query embedding failed (%s: %s); answering lexically",
+                        type(error).__name__, error)
+            return None
+
+    def _embed_query(self, embedder: Embedder, key: str) -> np.ndarray:
+        vector = np.asarray(embedder.embed_query(key), dtype=np.float32)
         with self._lock:
             self._queries[key] = vector
             while len(self._queries) > QUERY_CACHE_SIZE:
                 self._queries.popitem(last=False)
         return vector
+
+    def _forget_pending(self, key: str) -> None:
+        with self._lock:
+            self._pending.pop(key, None)
+
+    def pending_queries(self) -> int:
+        """Query embeddings still running or queued (for tests and the status page)."""
+        with self._lock:
+            return len(self._pending)
 
     def counts(self) -> tuple[int, int]:
         """(listings with a vector, published listings) according to the database."""
