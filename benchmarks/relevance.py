@@ -345,6 +345,8 @@ def main() -> None:
     parser.add_argument("--vector-cache", type=Path, default=VECTOR_CACHE,
                         help="file that keeps the listing vectors between runs (by text hash)")
     parser.add_argument("--weight", type=float, help="semantic weight (default: the setting)")
+    parser.add_argument("--glossary-weight", type=float,
+                        help="weight of the multilingual glossary's Dutch terms (0: off)")
     parser.add_argument("--floor", type=float, help="similarity floor")
     parser.add_argument("--margin", type=float, help="similarity margin below the best")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
@@ -371,6 +373,8 @@ def main() -> None:
         db = Database(settings.database_url)
         db.upgrade()
         service = SearchService(settings, db)
+        if args.glossary_weight is not None:
+            service.engine.planner.glossary_weight = args.glossary_weight
         if service.semantic is not None:
             service.semantic.budget_ms = None  # relevance, not speed: always wait for the model
             from dataclasses import replace

@@ -58,7 +58,7 @@ def arabic_core(word: str) -> str:
 
 
 def words(text: str, lang: str) -> list[str]:
-    return [normalize(w, lang) for w in _WORD.findall(text)]
+    return _WORD.findall(normalize(text, lang))  # marks first: they would split a word
 
 
 def _base(word: str, lang: str) -> str:
