@@ -88,6 +88,14 @@ def rows_of_app(app, query: str) -> list[tuple]:
         engine.dispose()
 
 
+def tables_of_app(app) -> list[str]:
+    engine = create_engine(app.extensions["sociale_kaart.settings"].database_url)
+    try:
+        return sorted(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
 def columns_of_app(app, table: str) -> set[str]:
     engine = create_engine(app.extensions["sociale_kaart.settings"].database_url)
     try:

@@ -36,7 +36,7 @@ VARIANT_WEIGHT = 0.8
 #: Weight of a typo correction relative to a correctly spelled word.
 CORRECTION_WEIGHT = 0.9
 #: Weight of the Dutch terms a non-Dutch query's words map to in the multilingual glossary.
-GLOSSARY_WEIGHT = 0.6
+GLOSSARY_WEIGHT = 0.3
 #: Multi-word synonyms/related needs match as a phrase in these fields.
 PHRASE_FIELDS = ("name", "description", "organization")
 #: Words this common in the Dutch lexicon are never read as a place name on their own

@@ -453,3 +453,12 @@ def test_the_instance_secret_key_is_ignored_by_git(tmp_path):
     _tracked_files()
     ignored = subprocess.run(["git", "check-ignore", "-q", "instance/secret_key"], cwd=REPO)
     assert ignored.returncode == 0, "instance/ must be in .gitignore"
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("/aanbod/%00", 404), ("/zoeken?q=hulp%00", 400), ("/zoeken?q%00=hulp", 400),
+    ("/api/v1/search?q=%00", 400), ("/hsds/services/%00", 404),
+])
+def test_nul_characters_are_refused_before_they_reach_the_database(sample_client, url, status):
+    """PostgreSQL refuses text with a NUL character; such a request gets a clean 4xx."""
+    assert sample_client.get(url).status_code == status
