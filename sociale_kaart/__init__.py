@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import os
+
+# One BLAS thread per process: our matrix products are small, and under the load of many web
+# requests multi-threaded BLAS made the semantic signal several times slower (see
+# docs/semantic-search.md). Set before numpy is first imported; an explicit setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from flask import Flask  # noqa: E402
 
 from .config import STATIC_DIR, TEMPLATES_DIR, Settings, ensure_secret_key, load_settings
 from .db import Database
