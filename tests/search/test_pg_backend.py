@@ -251,10 +251,13 @@ class _StubSemantic:
     def nearest_phrases(self, _vector, *, floor, margin, limit):
         return []
 
-    def similarities(self, ids, _key, _vector):
+    def similarities(self, ids, _key, _vector, within=None):
         import numpy as np
 
-        return np.array([self.similarity.get(i, np.nan) for i in ids], dtype=np.float32)
+        values = np.array([self.similarity.get(i, np.nan) for i in ids], dtype=np.float32)
+        if within is not None:  # like the real index: nothing outside the filtered candidates
+            values[~np.asarray(within, dtype=bool)] = np.nan
+        return values
 
 
 def test_semantic_fusion_matches_whoosh(pair):
