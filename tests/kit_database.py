@@ -88,6 +88,18 @@ def rows_of_app(app, query: str) -> list[tuple]:
         engine.dispose()
 
 
+def execute_on_app(app, sql: str) -> list[tuple]:
+    """Run one statement on the app's database (SQLite or PostgreSQL) in its own transaction
+    and return its rows in the order the database gives them (none for DDL/DML)."""
+    engine = create_engine(app.extensions["sociale_kaart.settings"].database_url)
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(text(sql))
+            return [tuple(r) for r in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
 def tables_of_app(app) -> list[str]:
     engine = create_engine(app.extensions["sociale_kaart.settings"].database_url)
     try:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-
+import kit_database
 import pytest
 from kit_insight import PERIOD, SEARCHES, build
 from openpyxl import load_workbook
@@ -69,18 +68,17 @@ def test_report_unwritable_target(runner, world, tmp_path):
 
 def test_purge_keeps_the_retention_period(runner, tmp_path):
     world = build(tmp_path)
-    path = world.app.extensions["sociale_kaart.settings"].database_path
     result = _run(runner, world, "analytics", "purge", "--months", "12")
     assert result.exit_code == 0, result.output
     # 12 months before 2026-11-22 is 2025-11-22: older searches and their clicks go.
     old = [s for s in SEARCHES if s.day.isoformat() < "2025-11-22"]
     assert f"{len(old)} zoekopdrachten en {sum(len(s.clicks) for s in old)} kliks" \
         in result.output
-    with sqlite3.connect(path) as connection:
-        days = [d for (d,) in connection.execute("select day from search_event")]
-        orphans = connection.execute("select count(*) from search_click c where not exists "
-                                     "(select 1 from search_event e where e.id = c.search_id)"
-                                     ).fetchone()[0]
+    days = [str(d) for (d,) in kit_database.execute_on_app(world.app,
+                                                           "select day from search_event")]
+    orphans = kit_database.execute_on_app(
+        world.app, "select count(*) from search_click c where not exists "
+        "(select 1 from search_event e where e.id = c.search_id)")[0][0]
     assert min(days) >= "2025-11-22" and orphans == 0
     # The default comes from the setting (24 months): nothing more to delete.
     again = _run(runner, world, "analytics", "purge")

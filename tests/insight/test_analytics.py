@@ -4,8 +4,8 @@ that recording never breaks a search."""
 from __future__ import annotations
 
 import re
-import sqlite3
 
+import kit_database
 import pytest
 from kit_insight import PERSONAL, build, norm
 
@@ -63,9 +63,7 @@ def world(tmp_path_factory):
 
 
 def _rows(app, sql: str) -> list[tuple]:
-    path = app.extensions["sociale_kaart.settings"].database_path
-    with sqlite3.connect(path) as connection:
-        return connection.execute(sql).fetchall()
+    return kit_database.execute_on_app(app, sql)
 
 
 FORBIDDEN_COLUMNS = re.compile(r"ip|addr|cookie|session|agent|user|account|time|hour|"
@@ -79,7 +77,7 @@ def test_no_visitor_data_in_the_analytics_tables(world):
                                                 "X-Forwarded-For": "203.0.113.7"},
                environ_base={"REMOTE_ADDR": "198.51.100.23"})
     for table_name in ("search_event", "search_click"):
-        columns = [row[1] for row in _rows(world.app, f"pragma table_info({table_name})")]
+        columns = sorted(kit_database.columns_of_app(world.app, table_name))
         assert not [c for c in columns if FORBIDDEN_COLUMNS.search(c)], (table_name, columns)
         for row in _rows(world.app, f"select * from {table_name}"):
             flat = " ".join(map(str, row))
@@ -99,7 +97,7 @@ def test_personal_query_text_is_never_stored(world):
     for personal in PERSONAL + ("jan@voorbeeld.nl", "0612345678", "123456782"):
         assert norm(personal) not in everything.lower()
     dropped = _rows(world.app, "select query, result_count, source from search_event "
-                               "where query_dropped = 1")
+                               "where query_dropped = true")
     assert len(dropped) == len(PERSONAL) + 2
     assert all(query is None for query, _count, _source in dropped)
     assert {source for _q, _c, source in dropped} == {"web", "api"}  # the rest is kept
@@ -160,10 +158,8 @@ def test_browse_pages_are_not_searches(world):
 
 def test_recording_never_breaks_a_search(tmp_path, caplog):
     world = build(tmp_path)
-    path = world.app.extensions["sociale_kaart.settings"].database_path
-    with sqlite3.connect(path) as connection:
-        connection.execute("drop table search_click")
-        connection.execute("drop table search_event")
+    kit_database.execute_on_app(world.app, "drop table search_click")
+    kit_database.execute_on_app(world.app, "drop table search_event")
     client = world.app.test_client()
     response = client.get("/zoeken?q=inloop")
     assert response.status_code == 200

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
+import kit_database
 import pytest
 from kit_volunteer import (
     CLIENT,
@@ -59,21 +59,14 @@ def app(tmp_path):
 
 def _scan(app, needles: list[str]) -> list[str]:
     """Every table and column of the database holding one of these values (case-insensitive)."""
-    path = app.extensions["sociale_kaart.settings"].database_path
     found = []
-    connection = sqlite3.connect(path)
-    try:
-        tables = [r[0] for r in connection.execute(
-            "select name from sqlite_master where type='table'")]
-        for table in tables:
-            cursor = connection.execute(f'select * from "{table}"')
-            columns = [d[0] for d in cursor.description]
-            for row in cursor:
-                for column, value in zip(columns, row, strict=True):
-                    text = str(value).lower() if value is not None else ""
-                    found += [f"{table}.{column}: {n}" for n in needles if n.lower() in text]
-    finally:
-        connection.close()
+    for table in kit_database.tables_of_app(app):
+        columns = sorted(kit_database.columns_of_app(app, table))
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        for row in kit_database.execute_on_app(app, f'select {quoted} from "{table}"'):
+            for column, value in zip(columns, row, strict=True):
+                text = str(value).lower() if value is not None else ""
+                found += [f"{table}.{column}: {n}" for n in needles if n.lower() in text]
     return found
 
 
