@@ -65,6 +65,18 @@ def register(app: Flask) -> None:
     for exception in (OperationalError, InterfaceError, DisconnectionError, PoolTimeout):
         app.register_error_handler(exception, database_unavailable)
 
+    # A value the database refuses (PostgreSQL: a NUL character in text, a number out of
+    # range) came from the request: the request is at fault, not the server.
+    from sqlalchemy.exc import DataError
+
+    @app.errorhandler(DataError)
+    def refused_value(error):
+        log.warning("database refused a value on %s: %s", request.path, type(error).__name__)
+        if request.path.startswith(("/api/", "/hsds/")):
+            message = gettext("een waarde in het verzoek is ongeldig")
+            return jsonify({"error": {"param": None, "message": message}}), 400
+        return render_template("errors/400.html"), 400
+
     @app.errorhandler(500)
     def server_error(error):
         log.error("server error on %s: %s", request.path, error)

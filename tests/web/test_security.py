@@ -455,10 +455,14 @@ def test_the_instance_secret_key_is_ignored_by_git(tmp_path):
     assert ignored.returncode == 0, "instance/ must be in .gitignore"
 
 
-@pytest.mark.parametrize(("url", "status"), [
-    ("/aanbod/%00", 404), ("/zoeken?q=hulp%00", 400), ("/zoeken?q%00=hulp", 400),
-    ("/api/v1/search?q=%00", 400), ("/hsds/services/%00", 404),
-])
-def test_nul_characters_are_refused_before_they_reach_the_database(sample_client, url, status):
-    """PostgreSQL refuses text with a NUL character; such a request gets a clean 4xx."""
-    assert sample_client.get(url).status_code == status
+@pytest.mark.parametrize("url", ["/aanbod/%00", "/hsds/services/%00", "/onderwerp/%00",
+                                 "/aanbod/abc%00def"])
+def test_addresses_with_a_nul_character_are_404(sample_client, url):
+    """PostgreSQL refuses text with a NUL character; such an address is a clean 404."""
+    assert sample_client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/zoeken?q=hulp%00", "/api/v1/search?q=%00",
+                                 "/hsds/services?organization_id=%00"])
+def test_nul_characters_in_values_never_give_500(sample_client, url):
+    assert sample_client.get(url).status_code < 500
