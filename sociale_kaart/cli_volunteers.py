@@ -45,18 +45,23 @@ def volunteers() -> None:
     """Scheduled work of the volunteer platform (e-mails, brokering, privacy)."""
 
 
+def _send(ctx: Context, now: str | None, sender_name: str, label: str) -> None:
+    """Run one of the idempotent mail rounds of ``volunteer.mailings`` and print its summary."""
+    from .volunteer import mailings
+
+    moment = _now(now)
+    db = _init(ctx.settings)
+    with db.session() as session:
+        run = getattr(mailings, sender_name)(session, ctx.settings, moment)
+    click.echo(f"{label}: {run.summary()}.")
+
+
 @volunteers.command("digest")
 @now_option
 @pass_context
 def digest(ctx: Context, now: str | None) -> None:
     """Send the weekly digest to opted-in volunteers who had none this week."""
-    from .volunteer.mailings import send_digests
-
-    moment = _now(now)
-    db = _init(ctx.settings)
-    with db.session() as session:
-        run = send_digests(session, ctx.settings, moment)
-    click.echo(f"Wekelijkse e-mail: {run.summary()}.")
+    _send(ctx, now, "send_digests", "Wekelijkse e-mail")
 
 
 @volunteers.command("follow-up")
@@ -64,13 +69,7 @@ def digest(ctx: Context, now: str | None) -> None:
 @pass_context
 def follow_up(ctx: Context, now: str | None) -> None:
     """Ask both sides whether a contact became a match, and after 3 months whether it runs."""
-    from .volunteer.mailings import send_followups
-
-    moment = _now(now)
-    db = _init(ctx.settings)
-    with db.session() as session:
-        run = send_followups(session, ctx.settings, moment)
-    click.echo(f"Opvolging: {run.summary()}.")
+    _send(ctx, now, "send_followups", "Opvolging")
 
 
 @volunteers.command("broker")
@@ -101,13 +100,7 @@ def broker(ctx: Context, now: str | None, days: int | None) -> None:
 @pass_context
 def vog_reminders(ctx: Context, now: str | None) -> None:
     """Remind volunteers whose VOG expires soon (once per expiry date)."""
-    from .volunteer.mailings import send_vog_reminders
-
-    moment = _now(now)
-    db = _init(ctx.settings)
-    with db.session() as session:
-        run = send_vog_reminders(session, ctx.settings, moment)
-    click.echo(f"VOG-herinneringen: {run.summary()}.")
+    _send(ctx, now, "send_vog_reminders", "VOG-herinneringen")
 
 
 @volunteers.command("anonymise")

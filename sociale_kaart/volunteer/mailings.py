@@ -39,7 +39,7 @@ from . import VolunteerError
 from .coordination import vog_due_for_reminder
 from .match_adapters import suggestions_for
 from .matching import reason_text
-from .responses import _fill_when_complete, _move, listing_contact, match_kind
+from .responses import _move, create_match, listing_contact
 
 log = logging.getLogger(__name__)
 
@@ -352,15 +352,8 @@ def answer_followup(session: Session, settings: Settings, token: str, became_mat
         return response
     listing = session.get(VolunteerListing, response.listing_id)
     if became_match:
-        _move(response, "matched", now)
-        session.add(Match(response_id=response.id, listing_id=listing.id,
-                          volunteer_person_id=response.person_id,
-                          kind=match_kind(listing, response), made="online",
-                          channel=response.channel, listing_type=listing.type,
-                          kern=listing.kern, themes=list(listing.themes or []),
-                          started_at=now, created_at=now, durable="unknown",
-                          followup_answered_at=now))
-        _fill_when_complete(session, listing, now)
+        match = create_match(session, response, listing, made="online", now=now)
+        match.followup_answered_at = now
     else:
         _move(response, "not_completed", now)
     response.followup_answered_at = now

@@ -160,12 +160,20 @@ def record_match(session: Session, response: Response, *, by: User, now: datetim
     made = made or ("brokered" if by.role in COORDINATORS else "online")
     if made not in ("online", "brokered"):
         raise VolunteerError("made", "Kies online of bemiddeld.")
+    return create_match(session, response, listing, made=made, now=now, entered_by=by.id)
+
+
+def create_match(session: Session, response: Response, listing: VolunteerListing, *,
+                 made: str, now: datetime, entered_by: int | None = None) -> Match:
+    """Move an accepted response to ``matched`` and record its Match (the caller has checked
+    who may do so: a person on the platform, or a token from a follow-up e-mail)."""
     _move(response, "matched", now)
     match = Match(response_id=response.id, listing_id=listing.id,
                   volunteer_person_id=response.person_id, kind=match_kind(listing, response),
-                  made=made, channel=response.channel, entered_by_user_id=by.id,
-                  listing_type=listing.type, kern=listing.kern, themes=list(listing.themes),
-                  started_at=now, created_at=now, durable="unknown")
+                  made=made, channel=response.channel, entered_by_user_id=entered_by,
+                  listing_type=listing.type, kern=listing.kern,
+                  themes=list(listing.themes or []), started_at=now, created_at=now,
+                  durable="unknown")
     session.add(match)
     _fill_when_complete(session, listing, now)
     session.flush()

@@ -55,40 +55,30 @@ def unsubscribe(token: str):
 @bp.route("/vrijwilligers/e-mail/opvolging/<token>", methods=["GET", "POST"])
 def followup(token: str):
     """"Is het een match geworden?" Ja of nee."""
-    settings = get_settings()
-    try:
-        with get_db().session() as session:
-            if request.method == "POST":
-                answer = request.form.get("answer")
-                if answer not in ("yes", "no"):
-                    return render_template("coordinator/mail_question.html", kind="followup",
-                                           error=True), 400
-                m.answer_followup(session, settings, token, answer == "yes", clock_now())
-                return render_template("coordinator/mail_done.html", done="answered")
-            response = m.followup_response(session, settings, token)
-            answered = response.followup_answered_at is not None
-    except VolunteerError as error:
-        return _bad_link(error)
-    return render_template("coordinator/mail_question.html", kind="followup",
-                           answered=answered)
+    return _yes_no_question(token, "followup", m.followup_response, m.answer_followup,
+                            "followup_answered_at")
 
 
 @bp.route("/vrijwilligers/e-mail/duurzaam/<token>", methods=["GET", "POST"])
 def durable(token: str):
     """"Loopt de match nog?" Ja of nee (the 3-month check)."""
+    return _yes_no_question(token, "durable", m.durable_match, m.answer_durable,
+                            "durable_answered_at")
+
+
+def _yes_no_question(token: str, kind: str, read, answer, answered_field: str):
+    """GET shows the question (or that it was answered); POST records yes or no."""
     settings = get_settings()
     try:
         with get_db().session() as session:
             if request.method == "POST":
-                answer = request.form.get("answer")
-                if answer not in ("yes", "no"):
-                    return render_template("coordinator/mail_question.html", kind="durable",
+                choice = request.form.get("answer")
+                if choice not in ("yes", "no"):
+                    return render_template("coordinator/mail_question.html", kind=kind,
                                            error=True), 400
-                m.answer_durable(session, settings, token, answer == "yes", clock_now())
+                answer(session, settings, token, choice == "yes", clock_now())
                 return render_template("coordinator/mail_done.html", done="answered")
-            match = m.durable_match(session, settings, token)
-            answered = match.durable_answered_at is not None
+            answered = getattr(read(session, settings, token), answered_field) is not None
     except VolunteerError as error:
         return _bad_link(error)
-    return render_template("coordinator/mail_question.html", kind="durable",
-                           answered=answered)
+    return render_template("coordinator/mail_question.html", kind=kind, answered=answered)
