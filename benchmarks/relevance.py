@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import tempfile
 from collections import defaultdict
@@ -187,7 +188,10 @@ def prepare_vectors(service: SearchService, db: Database, cache: Path) -> float:
         from sqlalchemy import select
 
         rows = session.execute(select(Embedding.text_hash, Embedding.vector)).all()
-    np.savez(cache, **{h: np.frombuffer(v, dtype="<f2") for h, v in rows})
+    # Written aside and renamed: another run reading the cache never sees half a file.
+    partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial.npz")
+    np.savez(partial, **{h: np.frombuffer(v, dtype="<f2") for h, v in rows})
+    os.replace(partial, cache)
     return embedded / seconds if embedded else float("nan")
 
 

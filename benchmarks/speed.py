@@ -19,8 +19,9 @@ For each size N (default 1000, 10000 and 100000) a deterministic synthetic corpu
 * semantic search (issue 11, when the model loads): derived vectors are written straight into
   the embedding cache (the topic texts are embedded by the real model, each listing gets its
   topic's vector plus noise), so no hours of embedding; then the added query latency of the
-  semantic signal (p50/p95, the same mix run lexical-only and hybrid, query vectors cached),
-  the time to embed a query, and the embedding throughput of real listing texts
+  semantic signal (p50/p95, the same mix run lexical-only and hybrid, query vectors cached,
+  then each query searched for the first time: old and overlapped order, query embedding on
+  one and two threads), the time to embed a query, and the embedding throughput of real texts
   (listings/s); with ``--import-compare`` also a bulk import with semantic search on and off.
 
 Each size runs in its own process (so ``ru_maxrss`` is per size) unless ``--in-process``.

@@ -88,6 +88,7 @@ def write_derived_vectors(db, search, embedder, say) -> float:
 def measure_semantic(n, corpus, db, search, options, result, say, run_query) -> None:
     from speed import query_mix
 
+    from sociale_kaart.search import embedder as embedder_module
     from sociale_kaart.search.embedder import load_embedder
 
     embedder = load_embedder()
@@ -101,37 +102,21 @@ def measure_semantic(n, corpus, db, search, options, result, say, run_query) -> 
         text = args.get("q", "")
         if not text.strip():
             continue
+        semantic.forget_queries()
         t = time.perf_counter()
         semantic.query_vector(text, budget_ms=None)  # wait: this times the model itself
         embed_ms.append((time.perf_counter() - t) * 1000)
-    lexical_ms, hybrid_ms, added_ms, added_cpu = [], [], [], []
-    for _kind, args in mix:  # warm-up of both paths
+    for _kind, args in mix:  # warm-up of both paths (and every query's vector cached)
         for mode in (None, semantic):
             engine.semantic = mode
             run_query(search, args)
-    for _kind, args in mix:
-        if not args.get("q", "").strip():
-            continue
-        timings, cpu = {}, {}
-        for mode in (None, semantic):
-            engine.semantic = mode
-            t, c = time.perf_counter(), time.process_time()
-            run_query(search, args)
-            timings[mode is None] = (time.perf_counter() - t) * 1000
-            cpu[mode is None] = (time.process_time() - c) * 1000
-        lexical_ms.append(timings[True])
-        hybrid_ms.append(timings[False])
-        added_ms.append(timings[False] - timings[True])
-        added_cpu.append(cpu[False] - cpu[True])
-    engine.semantic = semantic
-    result["semantic"] = {
-        "queries": len(added_ms),
-        "lexical_p50": percentile(lexical_ms, 50), "lexical_p95": percentile(lexical_ms, 95),
-        "hybrid_p50": percentile(hybrid_ms, 50), "hybrid_p95": percentile(hybrid_ms, 95),
-        "added_p50": percentile(added_ms, 50), "added_p95": percentile(added_ms, 95),
-        "added_cpu_p50": percentile(added_cpu, 50), "added_cpu_p95": percentile(added_cpu, 95),
-        "embed_query_p50": percentile(embed_ms, 50), "embed_query_p95": percentile(embed_ms, 95),
-    }
+    timings = _interleaved(search, engine, semantic, mix, run_query, embedder_module)
+    result["semantic"] = {**_figures(timings, "cached"),
+                          "embed_query_p50": percentile(embed_ms, 50),
+                          "embed_query_p95": percentile(embed_ms, 95)}
+    for name, *_ in VARIANTS[1:]:
+        result["semantic"].update({f"first_{name}_{key}": value
+                                   for key, value in _figures(timings, name).items()})
     s = result["semantic"]
     say(f"semantic query overhead over {s['queries']} queries with words (query vectors "
         f"cached): lexical p50 {s['lexical_p50']:.1f} / p95 {s['lexical_p95']:.1f} ms, hybrid "
@@ -140,6 +125,15 @@ def measure_semantic(n, corpus, db, search, options, result, say, run_query) -> 
         f"{s['added_cpu_p50']:.1f} / p95 {s['added_cpu_p95']:.1f} ms)")
     say(f"embedding a new query (not cached): p50 {s['embed_query_p50']:.1f} ms, p95 "
         f"{s['embed_query_p95']:.1f} ms")
+    for name, overlap, threads, _ in VARIANTS[1:]:
+        f = _figures(timings, name)
+        say(f"semantic, each query searched for the first time ({name.replace('_', ' ')}: "
+            f"{'overlapped with' if overlap else 'before'} the lexical work, query embedding "
+            f"on {threads} thread{'s' * (threads > 1)}): hybrid p50 {f['hybrid_p50']:.1f} / "
+            f"p95 {f['hybrid_p95']:.1f} ms, added per query p50 {f['added_p50']:.1f} / p95 "
+            f"{f['added_p95']:.1f} ms (process CPU time: p50 {f['added_cpu_p50']:.1f} / p95 "
+            f"{f['added_cpu_p95']:.1f} ms); {f['late']} of {f['queries']} vectors came too "
+            f"late (budget {semantic.budget_ms} ms: answered lexically)")
     # Throughput of the real model on real listing texts of this corpus.
     from sociale_kaart.search.documents import documents_for
 
@@ -160,6 +154,58 @@ def measure_semantic(n, corpus, db, search, options, result, say, run_query) -> 
     result["embed_rate"] = len(texts) / seconds if seconds else float("nan")
     say(f"embedding throughput (real model, {len(texts)} listing texts, batches of 8): "
         f"{result['embed_rate']:.1f} listings/s")
+
+
+#: The hybrid searches timed against the lexical one: (name, overlap the embedding with the
+#: lexical work, OpenMP threads of the query embedding, query vector searched for the first
+#: time). ``cached`` first; the others search each query as if it were new.
+VARIANTS = [("cached", True, 1, False), ("old_order", False, 1, True),
+            ("overlapped", True, 1, True), ("overlapped_2_threads", True, 2, True)]
+
+
+def _interleaved(search, engine, semantic, mix, run_query, embedder_module) -> dict:
+    """Each query with words lexical-only and in every variant, back to back and in a rotating
+    order, so the machine's load (which changes from second to second on a shared box) weighs
+    on all of them alike. Added time is measured against the same query's lexical time."""
+    default_threads = embedder_module.QUERY_THREADS
+    runs = [("lexical", None, None, False), *VARIANTS]
+    timings: dict[str, dict[str, list]] = {
+        name: {"wall": [], "cpu": [], "late": []} for name, *_ in runs}
+    queries = [args for _kind, args in mix if args.get("q", "").strip()]
+    try:
+        for i, args in enumerate(queries):
+            semantic.query_vector(args["q"], budget_ms=None)  # cached for the "cached" run
+            for name, overlap, threads, first_time in runs[i % len(runs):] + runs[:i % len(runs)]:
+                engine.semantic = None if name == "lexical" else semantic
+                engine.overlap_query_embedding = overlap is not False
+                embedder_module.QUERY_THREADS = threads or default_threads
+                if first_time:
+                    semantic.forget_queries()
+                t, c = time.perf_counter(), time.process_time()
+                run_query(search, args)
+                timings[name]["wall"].append((time.perf_counter() - t) * 1000)
+                timings[name]["cpu"].append((time.process_time() - c) * 1000)
+                # Still embedding: the budget ran out and the search answered lexically. Let
+                # it finish before the next run, which would otherwise share the cores with it.
+                timings[name]["late"].append(semantic.pending_queries() > 0)
+                semantic.query_vector(args["q"], budget_ms=None)
+    finally:
+        engine.semantic = semantic
+        engine.overlap_query_embedding = True
+        embedder_module.QUERY_THREADS = default_threads
+    return timings
+
+
+def _figures(timings: dict, name: str) -> dict:
+    lexical, hybrid = timings["lexical"], timings[name]
+    series = {"lexical": lexical["wall"], "hybrid": hybrid["wall"],
+              "added": [h - x for h, x in zip(hybrid["wall"], lexical["wall"], strict=True)],
+              "added_cpu": [h - x for h, x in zip(hybrid["cpu"], lexical["cpu"], strict=True)]}
+    figures = {"queries": len(hybrid["wall"]), "late": sum(hybrid["late"])}
+    for key, values in series.items():
+        for p in (50, 95):
+            figures[f"{key}_p{p}"] = percentile(values, p)
+    return figures
 
 
 def compare_import(n, corpus, options, result, say) -> None:

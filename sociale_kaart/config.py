@@ -155,7 +155,8 @@ class Settings:
     #: Weight of the semantic similarity against the lexical score (which weighs 1) in the
     #: hybrid ranking; chosen on the public relevance benchmark (``SOCIALE_KAART_SEMANTIC_WEIGHT``).
     semantic_weight: float = 0.2
-    #: Milliseconds a search waits for the vector of a query it has not seen before; after
+    #: Milliseconds a search waits for the vector of a query it has not seen before, counted
+    #: from the start of the search (the query is embedded while the lexical part runs); after
     #: that it answers lexically and the vector is cached in the background for the next time
     #: (``SOCIALE_KAART_SEMANTIC_BUDGET_MS``; 0: only cached query vectors are used).
     semantic_budget_ms: float = 150.0

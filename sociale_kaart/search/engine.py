@@ -150,6 +150,12 @@ def _edit_distance(a: str, b: str) -> int:
 class WhooshEngine:
     """The embedded default backend."""
 
+    #: Embed a new query while the lexical part runs (True), or embed it once the query is
+    #: planned and wait for it before scoring (False: the order of earlier versions). The
+    #: rankings are the same (tests/search/test_semantic_overlap.py); benchmarks/speed.py
+    #: compares the latency of both.
+    overlap_query_embedding = True
+
     def __init__(self, store: IndexStore, gazetteer: Gazetteer, planner: QueryPlanner,
                  today: callable, semantic=None,
                  fusion: FusionConfig | None = None) -> None:
@@ -233,6 +239,12 @@ class WhooshEngine:
 
     # -- search --------------------------------------------------------------------------
     def search(self, params: SearchParams) -> SearchResult:
+        # A new query's vector takes the model 10-20 ms. It is embedded in the background (the
+        # C engine runs without the GIL) while this thread plans the query, builds the masks and
+        # scores the words; only the thesaurus phrases bridged by meaning need the vector, and
+        # their BM25 is added to the scores afterwards (see docs/semantic-search.md).
+        overlap = self.overlap_query_embedding
+        pending = self._start_query_vector(params.q) if overlap else None
         searcher, columns = self._current()
         today = self.today()
         near = None
@@ -246,18 +258,10 @@ class WhooshEngine:
                                  detect_places=params.detect_places,
                                  vocabulary=_Vocabulary(reader), language=detection.lang)
         query_vector = None
-        if params.q.strip() and self._semantic_ready():
-            query_vector = self.semantic.query_vector(params.q)
-            if query_vector is not None and detection.lang is not None:
-                # Bridge to thesaurus phrases close in meaning (any language in, Dutch out).
-                config = self.fusion
-                phrases = self.semantic.nearest_phrases(
-                    query_vector, floor=config.bridge_floor, margin=config.bridge_margin,
-                    limit=config.bridge_limit)
-                weight = config.bridge_weight_foreign if detection.is_foreign else \
-                    config.bridge_weight
-                if weight > 0:
-                    self.planner.bridge(plan, phrases, weight)
+        if not overlap:  # the old order: embed the query now, wait, bridge, then score
+            pending = self._start_query_vector(params.q)
+            query_vector = pending.result() if pending is not None else None
+            self._bridge(plan, query_vector, detection)
         n = len(columns)
         base = self._rule_mask(columns, today, params)
         filters = self._filter_masks(columns, params, near)
@@ -266,11 +270,17 @@ class WhooshEngine:
             everything &= mask
 
         scores = np.zeros(n, dtype=np.float32)
+        scorer = Scorer(reader, columns.lengths, self._postings) if params.q.strip() else None
+        coverage = self._score(scorer, plan, scores) if scorer is not None else None
+        if overlap and pending is not None:
+            query_vector = pending.result()
+            known = len(plan.expansions)
+            self._bridge(plan, query_vector, detection)
+            # Bridged phrases come after every other expansion, as when they were planned
+            # first: the float sums, and so the ranking, are the same to the last bit.
+            self._score_expansions(scorer, plan.expansions[known:], scores)
         text_mask: np.ndarray | None = None
-        coverage = None
         if not plan.is_empty:
-            scorer = Scorer(reader, columns.lengths, self._postings)
-            coverage = self._score(scorer, plan, scores)
             if plan.language is not None:
                 coverage = None  # foreign words say little about how well a listing matches
             text_mask = scores > 0
@@ -329,6 +339,27 @@ class WhooshEngine:
         """Semantic search is on and at least one listing has its vector."""
         return self.semantic is not None and len(self.semantic) > 0
 
+    def _start_query_vector(self, text: str):
+        """The query's vector on its way (``semantic.PendingQuery``), or None when there is
+        nothing to embed or no semantic signal."""
+        if not text.strip() or not self._semantic_ready():
+            return None
+        return self.semantic.start_query(text)
+
+    def _bridge(self, plan: QueryPlan, query_vector: np.ndarray | None,
+                detection: Detection) -> None:
+        """Add the thesaurus phrases closest in meaning to the query to the plan (any
+        language in, Dutch out); a query of unknown language is not bridged."""
+        if query_vector is None or detection.lang is None:
+            return
+        config = self.fusion
+        phrases = self.semantic.nearest_phrases(
+            query_vector, floor=config.bridge_floor, margin=config.bridge_margin,
+            limit=config.bridge_limit)
+        weight = config.bridge_weight_foreign if detection.is_foreign else config.bridge_weight
+        if weight > 0:
+            self.planner.bridge(plan, phrases, weight)
+
     # -- text scoring ----------------------------------------------------------------------
     @staticmethod
     def _score(scorer: Scorer, plan: QueryPlan, scores: np.ndarray):
@@ -346,7 +377,14 @@ class WhooshEngine:
             idf = max((scorer.idf("description", stem_text) for stem_text, _ in group),
                       default=1.0)
             groups.append((group_weight * idf, matched))
-        for expansion in plan.expansions:
+        WhooshEngine._score_expansions(scorer, plan.expansions, scores)
+        total_weight = sum(weight for weight, _ in groups)
+        return (groups, total_weight) if groups and total_weight > 0 else None
+
+    @staticmethod
+    def _score_expansions(scorer: Scorer, expansions: list, scores: np.ndarray) -> None:
+        """Add the BM25 of thesaurus expansions (single words and phrases) to ``scores``."""
+        for expansion in expansions:
             if len(expansion.stems) == 1:
                 for name, boost in FIELD_BOOSTS.items():
                     ids, values = scorer.term(name, expansion.stems[0],
@@ -368,8 +406,6 @@ class WhooshEngine:
                     total = part if total is None else total + part
                 if common is not None and common.any():
                     scores[common] += total[common]
-        total_weight = sum(weight for weight, _ in groups)
-        return (groups, total_weight) if groups and total_weight > 0 else None
 
     def _phrase_bonus(self, searcher, plan: QueryPlan, window: list[int]) -> dict[int, float]:
         """The query's words standing together (a phrase, a few words apart at most) in the

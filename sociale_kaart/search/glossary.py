@@ -3,7 +3,7 @@ Ukrainian, mapped to the Dutch words the listings use.
 
 Why: the listings are Dutch, so a foreign query's own words rarely match lexically, and the
 embedding bridge alone misses some plain everyday words ("borç", "długi", "ديون"). A hand-written
-list of about 150 core social-domain concepts (``data/thesaurus/multilingual/glossary.txt``)
+list of about 425 social-domain concepts (``data/thesaurus/multilingual/glossary.txt``)
 turns them into Dutch expansions at a modest weight. It is used only for queries detected as
 non-Dutch, so Dutch queries are never changed.
 

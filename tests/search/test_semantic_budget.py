@@ -133,3 +133,23 @@ def test_search_answers_lexically_when_the_model_is_slow(settings, db, tmp_path,
         assert [h.id for h in result.hits] == [h.id for h in expected.hits]
     if isinstance(embedder, BlockedEmbedder):
         embedder.release.set()
+
+
+def test_a_vector_that_arrived_during_the_lexical_work_is_used_after_the_budget():
+    """The budget counts from the start of the search; a vector that is ready by the time the
+    search asks for it is used even when the budget has run out meanwhile."""
+    embedder = BlockedEmbedder()
+    index = _index(embedder, 0)
+    pending = index.start_query("eenzaamheid")
+    embedder.release.set()
+    index.query_vector("eenzaamheid", budget_ms=None)  # waits until the embedding is done
+    assert pending.result() is not None
+
+
+def test_a_vector_still_on_its_way_after_the_budget_is_not_waited_for():
+    embedder = BlockedEmbedder()
+    index = _index(embedder, 0)
+    pending = index.start_query("eenzaamheid")
+    assert pending.result() is None
+    embedder.release.set()
+    assert index.query_vector("eenzaamheid", budget_ms=None) is not None

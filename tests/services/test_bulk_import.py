@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
+import copy
+import uuid
+
 import pytest
 from conftest import SAMPLE_JSON
 from kit_postgres import postgres_cluster, postgres_url  # noqa: F401 (fixtures)
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from werkzeug.datastructures import MultiDict
 
+from importers.base import ImportedRecord
 from sociale_kaart.cli import main
 from sociale_kaart.db import Database
 from sociale_kaart.models import Base, Service
 from sociale_kaart.services import bulk_import
-from sociale_kaart.services.bulk_import import BulkImportError, bulk_import_paths
-from sociale_kaart.services.imports import import_paths
+from sociale_kaart.services.bulk_import import (
+    BulkImportError,
+    bulk_import_paths,
+    bulk_write_records,
+)
+from sociale_kaart.services.imports import import_paths, read_sources, write_records
+from sociale_kaart.services.provenance import metadata_id
 
 #: Columns that differ by nature between two runs: generated integer ids and timestamps.
 VOLATILE = {"at", "first_seen", "last_seen", "created_at", "updated_at", "submitted_at"}
 
 
 def _rows(db: Database) -> dict[str, list[tuple]]:
+    """Every table's rows as PostgreSQL stores them (as text: a JSON ``null`` is not a NULL,
+    and ``json`` keeps its key order)."""
     tables = {}
     with db.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            columns = [c for c in table.columns if c.name not in VOLATILE and
+            columns = [cast(c, Text) for c in table.columns if c.name not in VOLATILE and
                        not (c.primary_key and c.type.python_type is int)]
             tables[table.name] = sorted(tuple(str(v) for v in row)
                                         for row in conn.execute(select(*columns)))
@@ -51,6 +62,135 @@ def test_same_rows_as_the_orm_writer(postgres_cluster):  # noqa: F811
         bulk.dispose()
         postgres_cluster.drop_database("bulk_orm")
         postgres_cluster.drop_database("bulk_copy")
+
+
+NS = uuid.UUID("5b7f4a0e-2a57-4f7e-9d0c-0c7e1f3b9a11")
+
+
+def _rich(record: ImportedRecord, n: int) -> ImportedRecord:
+    """A sample record with every part the writer handles filled in: contacts with phones with
+    languages, identifiers, links, imported taxonomy terms (with and without a taxonomy),
+    plain and provenance metadata, places and sessions in schedules, no status."""
+    data = copy.deepcopy(record.service)
+
+    def uid(label: str) -> str:
+        return str(uuid.uuid5(NS, f"{data['id']}:{label}"))
+
+    def phone(label: str) -> dict:
+        return {"id": uid(label), "number": "020-1234567", "extension": "12", "type": "voice",
+                "languages": [{"id": uid(label + ":nl"), "name": "Nederlands", "code": "nl"}]}
+
+    def contact(label: str) -> dict:
+        return {"id": uid(label), "name": "Jan", "email": "jan@example.org",
+                "phones": [phone(label + ":phone")]}
+
+    def attribute(label: str, taxonomy: bool) -> dict:
+        term = {"id": str(uuid.uuid5(NS, f"term{n % 3}")), "code": f"eigen-{n % 3}",
+                "name": f"Eigen term {n % 3}"}
+        if taxonomy:
+            term["taxonomy_detail"] = {"id": str(uuid.uuid5(NS, "taxonomy")),
+                                       "name": "Eigen taxonomie"}
+        return {"id": uid(label), "link_type": "eigen", "value": n, "label": "eigen",
+                "taxonomy_term": term}
+
+    def schedule(label: str) -> dict:
+        return {"id": uid(label), "freq": "WEEKLY", "byday": "MO", "valid_from": "2026-01-05",
+                "opens_at": "10:00", "notes": f"{n + 5} plaatsen",
+                "description": f"{n + 3} bijeenkomsten"}
+
+    org = data["organization"]
+    org["organization_identifiers"] = [{"id": uid("kvk"), "identifier_type": "KvK",
+                                        "identifier": f"{n:08d}"}]
+    org["contacts"] = [contact("org:contact")]
+    org["additional_websites"] = [{"id": uid("org:url"), "url": "https://example.org"}]
+    org["attributes"] = [attribute("org:attribute", True)]
+    org["metadata"] = [{"id": uid("org:metadata"), "resource_id": org["id"],
+                        "resource_type": "organization", "last_action_date": "2025-02-03",
+                        "last_action_type": "update", "field_name": "name"}]
+    org["year_incorporated"] = "1998"
+    for k, sal in enumerate(data.get("service_at_locations", [])):
+        location = sal["location"]
+        location["phones"] = [phone(f"loc{k}:phone")]
+        location["schedules"] = [schedule(f"loc{k}:schedule")]
+        location["languages"] = [{"id": uid(f"loc{k}:lang"), "name": "Engels", "code": "en"}]
+        location["contacts"] = [contact(f"loc{k}:contact")]
+        location["attributes"] = [attribute(f"loc{k}:attribute", False)]
+        sal["phones"] = [phone(f"sal{k}:phone")]
+        sal["schedules"] = [schedule(f"sal{k}:schedule")]
+        sal["contacts"] = [contact(f"sal{k}:contact")]
+        sal["attributes"] = [attribute(f"sal{k}:attribute", True)]
+        sal["description"] = "op afspraak"
+    data["contacts"] = [contact("contact")]
+    data["additional_urls"] = [{"id": uid("url"), "url": "https://example.org/aanbod",
+                                "label": "aanbod"}]
+    data["assured_date"] = "2026-03-04"
+    data["minimum_age"] = "18"
+    if n % 2:
+        data.pop("status", None)  # the default applies (not in an update: NOT NULL)
+    declared = {"id": metadata_id(data["id"], "lijst.xlsx", "import"), "resource_type": "service",
+                "resource_id": data["id"], "last_action_date": "2025-06-07",
+                "last_action_type": "source", "field_name": "source", "previous_value": "3,4",
+                "replacement_value": "lijst.xlsx (id 3,4)", "updated_by": "import"}
+    data["metadata"] = [declared, {"id": uid("metadata"), "resource_id": data["id"],
+                                   "resource_type": "service", "last_action_date": "2025-01-02",
+                                   "last_action_type": "create", "field_name": "",
+                                   "previous_value": "", "replacement_value": "",
+                                   "updated_by": "gemeente"}]
+    return ImportedRecord(data, record.source, record.line, source_id=record.source_id)
+
+
+def _variant(record: ImportedRecord, **changes) -> ImportedRecord:
+    data = copy.deepcopy(record.service)
+    data.update(changes)
+    return ImportedRecord(data, record.source, record.line)
+
+
+def _runs() -> list[list[ImportedRecord]]:
+    """Import runs that exercise every path: new rows only, an organization shared with the
+    same content, an organization changed by a later record and changed back, a phone id
+    used again (the writer moves the phone), then a run that updates a listing, adds one
+    whose phone id the database holds already, and leaves the rest alone."""
+    sample, _errors = read_sources([SAMPLE_JSON], load_plugins=False)
+    rich = [_rich(record, n) for n, record in enumerate(sample[:12])]
+    plain = sample[12:40]
+    first, second = rich[0].service, rich[1].service
+    shares = _variant(plain[0], id=str(uuid.uuid5(NS, "shares")),
+                      organization=copy.deepcopy(first["organization"]))
+    changed_org = dict(copy.deepcopy(second["organization"]), name="Nieuwe naam")
+    changes = _variant(plain[1], id=str(uuid.uuid5(NS, "changes")), organization=changed_org)
+    reverts = _variant(plain[2], id=str(uuid.uuid5(NS, "reverts")),
+                       organization=copy.deepcopy(second["organization"]))
+    moves = _variant(plain[3], id=str(uuid.uuid5(NS, "moves")),
+                     phones=copy.deepcopy(first["contacts"][0]["phones"]))
+    again = [_variant(rich[2], name="Andere naam"),
+             _variant(plain[4], id=str(uuid.uuid5(NS, "again")),
+                      phones=copy.deepcopy(first["phones"] or first["contacts"][0]["phones"])),
+             *rich[3:6], *sample[40:45]]
+    return [[*rich[:8], shares, changes, *plain[4:20], reverts, moves, *rich[8:]], again]
+
+
+def test_every_table_and_path_like_the_orm_writer(postgres_cluster):  # noqa: F811
+    orm, bulk = _database(postgres_cluster, "paths_orm"), _database(postgres_cluster, "paths_copy")
+    try:
+        for run in _runs():
+            expected = write_records(orm, copy.deepcopy(run), [])
+            report = bulk_write_records(bulk, copy.deepcopy(run), [])
+            assert report.committed
+            # some new listings took the ORM writer (shared rows; an id the database holds)
+            assert 0 < report.copied["service"] < len(report.created)
+            assert sorted(report.created) == sorted(expected.created)
+            assert sorted(report.updated) == sorted(expected.updated)
+            assert sorted(report.unchanged) == sorted(expected.unchanged)
+            before, after = _rows(orm), _rows(bulk)
+            assert [name for name in before if before[name] != after[name]] == []
+        for table in ("contact", "phone", "language", "organization_identifier", "url",
+                      "metadata", "taxonomy", "taxonomy_term", "attribute", "schedule"):
+            assert after[table], table
+    finally:
+        orm.dispose()
+        bulk.dispose()
+        postgres_cluster.drop_database("paths_orm")
+        postgres_cluster.drop_database("paths_copy")
 
 
 def test_a_second_run_changes_nothing(postgres_url):  # noqa: F811
