@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -105,7 +106,8 @@ def run_size(n: int, options: argparse.Namespace) -> dict:
                 f"generating this chunk took {generate:.1f}s, not counted)")
         result["import_rate"] = n / import_s
         result["import_s"] = import_s
-        say(f"import (COPY): {n} listings in {import_s:.1f}s = {n / import_s:.0f} listings/s")
+        say(f"import (COPY): {n} listings in {import_s:.1f}s = {n / import_s:.0f} listings/s "
+            f"(load average {os.getloadavg()[0]:.1f})")
 
         # -- index build -------------------------------------------------------------------
         t = time.perf_counter()
@@ -113,12 +115,16 @@ def run_size(n: int, options: argparse.Namespace) -> dict:
         result["rebuild_s"] = time.perf_counter() - t
         say(f"index build (postgres backend): {indexed} documents in {result['rebuild_s']:.1f}s "
             f"({indexed / result['rebuild_s']:.0f} docs/s)")
+        say(f"import + search documents: {n / (import_s + result['rebuild_s']):.0f} listings/s")
         with search.engine.connection() as conn:
             size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
             tables = conn.execute(
                 "SELECT pg_total_relation_size('search.document') + "
                 "pg_total_relation_size('search.term')").fetchone()[0]
         say(f"database size {size / 2**20:.0f} MB, of which search tables {tables / 2**20:.0f} MB")
+        if options.import_only:
+            db.dispose()
+            return result
 
         # -- queries -----------------------------------------------------------------------
         mix = query_mix(corpus, options.queries, options.seed)
@@ -130,7 +136,9 @@ def run_size(n: int, options: argparse.Namespace) -> dict:
             run_query(search, args)
             per_class[name].append((time.perf_counter() - t) * 1000)
         everything = [v for values in per_class.values() for v in values]
-        say(f"queries (after {options.warmup} warm-up):")
+        say(f"queries (after {options.warmup} warm-up; load average "
+            f"{os.getloadavg()[0]:.1f}; totals above 2,000 and facets over more than 2,000 "
+            "listings are estimates, see docs/search-postgres.md):")
         say(f"  {'all':<13}{stats_line(everything)}")
         for name in sorted(per_class):
             say(f"  {name:<13}{stats_line(per_class[name])}")
@@ -169,6 +177,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--chunk", type=int, default=20000)
     parser.add_argument("--updates", type=int, default=10)
+    parser.add_argument("--import-only", action="store_true",
+                        help="import and build the index, then stop (no queries)")
     parser.add_argument("--pg-url", default=None, help="an empty PostgreSQL database")
     parser.add_argument("--pg-memory", default="1GB", help="shared_buffers of the private cluster")
     options = parser.parse_args()

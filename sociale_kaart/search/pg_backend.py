@@ -12,6 +12,14 @@ transactionally. The work is split so that rankings stay those of the Whoosh bac
   (``WhooshEngine._score``), and re-ranks the best ones with the same rules (coverage, names,
   places, feedback, freshness), reusing the engine's methods.
 
+At a million listings a common word matches most of them, so every statement of a search
+touches a bounded number of rows: candidates come only through the query's strongest
+alternatives (``CANDIDATE_BUDGET``, ``pg_scoring.essential_items``), PostgreSQL pre-ranks them
+and sends the best ``PRERANK_LIMIT`` for exact scoring, totals are exact up to ``COUNT_LIMIT``
+and estimated beyond (``_count``), and facets are exact up to ``FACET_SAMPLE`` listings and
+scaled from a sample beyond. Small collections (the tests, the relevance set) never reach
+these limits, so there both backends answer identically.
+
 When our analysis finds nothing, PostgreSQL's own ``dutch`` + ``unaccent`` full text gets a
 second chance (``websearch_to_tsquery``), so a word our lexicon does not split still finds its
 listings.
@@ -57,7 +65,7 @@ from .engine import (
 from .fusion import FusionConfig, fuse
 from .language import Detection, detect
 from .params import ParamError, SearchParams
-from .pg_documents import DocumentRow, quote_lexeme, to_row
+from .pg_documents import DocumentRow, to_row
 from .pg_schema import (
     BUILD,
     DOCUMENT_COLUMNS,
@@ -71,8 +79,17 @@ from .pg_schema import (
     setup_statements,
     table_ddl,
 )
-from .pg_scoring import CandidateScorer, IndexStats, PgVocabulary, parse_tsvector
-from .query import FIELD_BOOSTS, PHRASE_FIELDS, QueryPlan, QueryPlanner
+from .pg_scoring import (
+    CandidateScorer,
+    IndexStats,
+    PgVocabulary,
+    TermCache,
+    essential_items,
+    is_broad,
+    parse_tsvector,
+    prerank_items,
+)
+from .query import FIELD_BOOSTS, QueryPlan, QueryPlanner
 from .vocabulary import CATEGORY_BITS
 
 log = logging.getLogger(__name__)
@@ -80,6 +97,22 @@ log = logging.getLogger(__name__)
 PHRASE_WEIGHT = 1.0
 PHRASE_SLOP = 3
 BATCH = 2000
+#: Text matches scored exactly in the application (BM25F, then the re-ranking) per query:
+#: PostgreSQL orders all matches by the pre-rank and sends only this many (or the requested
+#: page, if deeper). More costs time per query; fewer risks leaving out a listing that the
+#: exact score would have put on the first page.
+PRERANK_LIMIT = 400
+#: With the semantic signal, every listing the filters allow is compared by meaning (as the
+#: Whoosh backend does) while the index holds at most this many; beyond it only the text
+#: candidates are, because comparing a million vectors per query is too slow.
+SEMANTIC_ALL_LIMIT = 50_000
+#: At most this many matches per query are pre-ranked (see ``pg_scoring.essential_items``).
+CANDIDATE_BUDGET = 2000
+#: Totals are exact up to this many listings, estimated beyond ("about"; ``_count``).
+COUNT_LIMIT = 2000
+#: Facet counts are exact for at most this many listings; over more they are estimated from
+#: a sample of this size (see ``PostgresEngine._facets``), so a facet costs the same at 1M.
+FACET_SAMPLE = 2000
 
 
 class PostgresSearchError(RuntimeError):
@@ -121,6 +154,19 @@ def _point(sql: _Sql, place: Place) -> str:
             f"{sql.arg(float(place.lat))}), 4326)::geography")
 
 
+def _place_sql(sql: _Sql, focus: Place) -> tuple[str, str, str]:
+    """Kilometres to the nearest location, "comes to you", and the engine's place factor
+    (``WhooshEngine._place_factor``) as SQL, so PostgreSQL can order by them and send only
+    a page. PostGIS's sphere has the gazetteer's radius (the same kilometres); rounded to the
+    millimetre, so listings at one address tie as they do in Whoosh and go by name."""
+    km = f"(round(ST_Distance(geog, {_point(sql, focus)}, false)::numeric, 3)::float8 / 1000.0)"
+    comes = f"(NOT has_point AND areas @> ARRAY[{sql.arg(focus.municipality or '')}]::text[])"
+    factor = (f"(CASE WHEN {comes} THEN {1 + PLACE_AREA_BONUS} "
+              f"WHEN geog IS NULL OR {km} > {PLACE_FAR_KM} THEN {PLACE_FAR_FACTOR} "
+              f"ELSE 1 + {PLACE_NEAR_BONUS} * exp(-{km} / {PLACE_DECAY_KM}) END)")
+    return km, comes, factor
+
+
 class PostgresEngine(WhooshEngine):
     """The search backend on PostgreSQL (``SOCIALE_KAART_SEARCH_BACKEND=postgres``).
 
@@ -138,6 +184,7 @@ class PostgresEngine(WhooshEngine):
         self.semantic = None
         self.fusion = FusionConfig()
         self._ready = False
+        self._terms = TermCache()
 
     # -- connections -----------------------------------------------------------------------
     @contextmanager
@@ -360,6 +407,15 @@ class PostgresEngine(WhooshEngine):
 
     def _search(self, conn, params: SearchParams) -> SearchResult:
         today = self.today()
+        # Every statement of a search touches a bounded number of rows: compiling it (JIT)
+        # or starting parallel workers costs more than it saves, and parallel scans would
+        # break the table-order estimate of ``_count``. PostgreSQL guesses the share of
+        # listings a text query matches badly (often 20 times too many), and with a LIMIT
+        # then prefers reading the whole table to the GIN index: sequential scans only when
+        # no index applies. Reverted when the search's transaction ends.
+        conn.execute("SET LOCAL jit = off")
+        conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        conn.execute("SET LOCAL enable_seqscan = off")
         stats = self._stats(conn)
         local = self.local_municipalities(conn, stats)
         stored: dict[str, dict] = {}
@@ -394,25 +450,28 @@ class PostgresEngine(WhooshEngine):
 
         why_words: dict[str, list[str]] = {}
         if text is None:
-            total, ordered = self._browse(conn, sql, everything, params, focus)
+            total, total_estimated, ordered = self._browse(conn, sql, everything, params,
+                                                           focus)
             facet_where = base
             scores_of = ordered
             adjusted: dict[str, float] = {}
             page_ids = [sid for sid, _ in ordered]
         else:
-            total, page_ids, scores_of, adjusted, text_where, why_words = self._text_search(
+            (total, page_ids, scores_of, adjusted, text_where, why_words,
+             total_estimated) = self._text_search(
                 conn, sql, everything, text, related, plan, params, focus, stats, stored,
                 query_vector, detection)
             facet_where = f"{base} AND ({text_where})"
             if total == 0 and text != "false" and not filters and params.q.strip():
                 total, page_ids, scores_of = self._dutch_fallback(conn, params, everything,
                                                                   sql)
-        facets = self._facets(conn, sql, facet_where, filters)
+        facets, estimated = self._facets(conn, sql, facet_where, filters, total)
         stored.update(self._stored(conn, [sid for sid in page_ids if sid not in stored]))
         hits = self._hits(page_ids, stored, dict(scores_of), adjusted, focus)
         for hit in hits:
             hit.why = {"words": why_words.get(hit.id, []), "filters": sorted(filters)}
         extra = {"language": detection.lang, "semantic": query_vector is not None,
+                 "total_estimated": total_estimated, "facets_estimated": estimated,
                  "dutch_phrasing": dutch_phrasing(plan) if detection.is_foreign else []}
         return SearchResult(params, total, hits, facets, plan.suggestion(), near, plan.place,
                             plan, extra)
@@ -442,27 +501,8 @@ class PostgresEngine(WhooshEngine):
 
     @staticmethod
     def _tsquery(plan: QueryPlan) -> str:
-        """Every field of every word and single-word expansion; a multi-word expansion only
-        when all its words are in the same field (as the engine's phrase rule wants)."""
-        alternatives: list[str] = []
-        seen: set[str] = set()
-
-        def add(item: str) -> None:
-            if item not in seen:
-                seen.add(item)
-                alternatives.append(item)
-
-        stems = [stem for group in plan.groups for stem, _ in group]
-        stems += [e.stems[0] for e in plan.expansions if len(e.stems) == 1]
-        for stem in stems:
-            for code in FIELD_CODES.values():
-                add(quote_lexeme(f"{code}:{stem}"))
-        for expansion in plan.expansions:
-            if len(expansion.stems) > 1:
-                for name in PHRASE_FIELDS:
-                    code = FIELD_CODES[name]
-                    add("(" + " & ".join(quote_lexeme(f"{code}:{s}")
-                                         for s in expansion.stems) + ")")
+        """The OR of the query's alternatives (``pg_scoring.prerank_items``)."""
+        alternatives = [item for item, _, _ in prerank_items(plan, {}, 1)]
         return " | ".join(alternatives) if alternatives else "''"
 
     @staticmethod
@@ -524,13 +564,13 @@ class PostgresEngine(WhooshEngine):
 
     # -- browsing (no text) ----------------------------------------------------------------
     def _browse(self, conn, sql: _Sql, where: str, params: SearchParams,
-                focus: Place | None) -> tuple[int, list[tuple[str, float]]]:
+                focus: Place | None) -> tuple[int, bool, list[tuple[str, float]]]:
         """No words: alphabetical, or by closeness to the place (then alphabetical); only the
-        requested page leaves the database."""
+        requested page leaves the database. Returns the total, whether it is an estimate
+        (``_count``), and the page."""
         limit = params.per_page
         offset = (params.page - 1) * params.per_page
-        total = conn.execute(f"SELECT count(*) FROM {LIVE}.document WHERE {where}",
-                             sql.args).fetchone()[0]
+        total, estimated = self._count(conn, sql, where)
         if focus is None or params.sort == "name":
             order = "folded_name, service_id"
             if params.sort == "start_date":
@@ -538,68 +578,94 @@ class PostgresEngine(WhooshEngine):
             rows = conn.execute(
                 f"SELECT service_id FROM {LIVE}.document WHERE {where} ORDER BY {order} "
                 f"LIMIT {limit} OFFSET {offset}", sql.args).fetchall()
-            return total, [(r[0], 0.0) for r in rows]
+            return total, estimated, [(r[0], 0.0) for r in rows]
         point = _point(sql, focus)
-        municipality = sql.arg(focus.municipality or "")
-        comes = f"(NOT has_point AND areas @> ARRAY[{municipality}]::text[])"
+        km, comes, factor = _place_sql(sql, focus)
         close = f"ST_DWithin(geog, {point}, {sql.arg(PLACE_FAR_KM * 1000.0)}, false)"
-        rows = conn.execute(
-            f"SELECT service_id, folded_name, meta->'points', {comes}, course_start "
-            f"FROM {LIVE}.document WHERE {where} AND ({close} OR {comes})",
-            sql.args).fetchall()
-        rows = [(r[0], r[1], _nearest_km(r[2], focus), r[3], r[4]) for r in rows]
-
-        def factor(distance, comes_to_you) -> float:
-            if comes_to_you:
-                return 1 + PLACE_AREA_BONUS
-            if distance is None or distance > PLACE_FAR_KM:
-                return PLACE_FAR_FACTOR
-            return 1 + PLACE_NEAR_BONUS * math.exp(-distance / PLACE_DECAY_KM)
-
         if params.sort == "distance":
-            first = sorted(rows, key=lambda r: (1e8 if r[3] else (r[2] if r[2] is not None
-                                                                  else math.inf),
-                                                r[1], r[0]))
-            scored = [(r[0], factor(r[2], r[3])) for r in first]
+            order = f"CASE WHEN {comes} THEN 1e8 ELSE coalesce({km}, 'Infinity') END, " \
+                    "folded_name, service_id"
+        elif params.sort == "start_date":
+            order = f"course_start NULLS LAST, {factor} DESC, folded_name, service_id"
         else:
-            scored = sorted(((r[0], factor(r[2], r[3]), r[1]) for r in rows),
-                            key=lambda item: (-item[1], item[2], item[0]))
-            scored = [(sid, f) for sid, f, _ in scored]
-        if params.sort == "start_date":
-            starts = {r[0]: r[4] for r in rows}
-            scored.sort(key=lambda item: starts[item[0]] or date.max)
-        page = scored[offset:offset + limit]
-        if len(page) < limit and total > len(rows):
+            order = f"{factor} DESC, folded_name, service_id"
+        first = f"{where} AND ({close} OR {comes})"
+        rows = conn.execute(
+            f"SELECT service_id, {factor}, count(*) OVER () FROM {LIVE}.document "
+            f"WHERE {first} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+            sql.args).fetchall()
+        page = [(r[0], float(r[1])) for r in rows]
+        if len(page) < limit and total:
             # The rest (farther away, the same low factor) in alphabetical order.
-            rest_offset = max(0, offset - len(rows))
-            more = conn.execute(
-                f"SELECT service_id FROM {LIVE}.document WHERE {where} "
-                f"AND NOT ({close} OR {comes}) ORDER BY folded_name, service_id "
-                f"LIMIT {limit - len(page)} OFFSET {rest_offset}", sql.args).fetchall()
-            page += [(r[0], PLACE_FAR_FACTOR) for r in more]
-        return total, page
+            near_count = rows[0][2] if rows else conn.execute(
+                f"SELECT count(*) FROM {LIVE}.document WHERE {first}", sql.args).fetchone()[0]
+            if total > near_count:
+                rest_offset = max(0, offset - near_count)
+                more = conn.execute(
+                    f"SELECT service_id FROM {LIVE}.document WHERE {where} "
+                    f"AND NOT ({close} OR {comes}) ORDER BY folded_name, service_id "
+                    f"LIMIT {limit - len(page)} OFFSET {rest_offset}", sql.args).fetchall()
+                page += [(r[0], PLACE_FAR_FACTOR) for r in more]
+        return total, estimated, page
 
     # -- text ------------------------------------------------------------------------------
     def _text_search(self, conn, sql: _Sql, everything: str, text: str, related: str | None,
                      plan: QueryPlan, params: SearchParams, focus: Place | None,
                      stats: IndexStats, stored: dict[str, dict], query_vector=None,
                      detection=None):
+        """Text matches: PostgreSQL counts them and sends the best PRERANK_LIMIT by the
+        pre-rank (``pg_scoring.prerank_items``); the application scores those exactly."""
         lexemes = self._lexemes(plan)
+        df = self._terms.df(conn, stats.generation, lexemes)
+        items = prerank_items(plan, df, stats.docs)
+        if is_broad(items, stats.docs):
+            # Counting and the facet sample read the table in order and stop early, instead
+            # of building the GIN bitmap of (nearly) every listing: the same test, written
+            # so that the GIN index does not apply (other filters' indexes still do).
+            text = f"coalesce({text}, false)"
         extra_cols = f", {related}" if related is not None else ", false"
         if params.sort == "distance" and focus is not None:
             municipality = sql.arg(focus.municipality or "")
             extra_cols += (f", meta->'points', "
                           f"(NOT has_point AND areas @> ARRAY[{municipality}]::text[])")
-        candidates_where = text if related is None else f"({text} OR {related})"
-        if query_vector is not None:
-            candidates_where = "true"  # meaning may bring in any listing the filters allow
+        wanted = max(PRERANK_LIMIT, params.page * params.per_page)
         lex_arg = sql.arg(lexemes)
-        rows = conn.execute(
-            "SELECT service_id, folded_name, course_start, "
-            + ", ".join(f"len_{f}" for f in TEXT_FIELDS)
-            + f", ts_filter(setweight(tokens, 'A', {lex_arg}::text[]), '{{a}}')::text"
-            f"{extra_cols} FROM {LIVE}.document WHERE {everything} AND {candidates_where}",
-            sql.args).fetchall()
+        details = ("SELECT service_id, folded_name, course_start, "
+                   + ", ".join(f"len_{f}" for f in TEXT_FIELDS)
+                   + f", ts_filter(setweight(tokens, 'A', {lex_arg}::text[]), '{{a}}')::text"
+                   f"{extra_cols} FROM top JOIN {LIVE}.document USING (service_id)")
+        limit = True
+        estimated = False
+        if query_vector is not None and stats.docs <= SEMANTIC_ALL_LIMIT:
+            # Meaning may bring in any listing the filters allow: compare them all.
+            limit = False
+            prerank = self._prerank_sql(sql, items, focus, None)
+            rows = conn.execute(
+                f"WITH ids AS (SELECT service_id FROM {LIVE}.document WHERE {everything}), "
+                f"top AS ({prerank}) {details}", sql.args).fetchall()
+            matched_total = all_total = 0
+        else:
+            # Candidates: the listings with the strongest alternatives (at most
+            # CANDIDATE_BUDGET); when those are too few (narrow filters), any alternative.
+            essential = essential_items(items, CANDIDATE_BUDGET)
+            prerank = self._prerank_sql(sql, items, focus, wanted)
+            for chosen in (essential, items):
+                found = f"tokens @@ {sql.arg(' | '.join(i for i, _, _ in chosen))}::tsquery"
+                ids = (f"(SELECT service_id FROM {LIVE}.document WHERE {everything} AND "
+                       f"{found} LIMIT {CANDIDATE_BUDGET})")
+                if related is not None:
+                    ids += (f" UNION (SELECT service_id FROM {LIVE}.document WHERE "
+                            f"{everything} AND {related} LIMIT {wanted})")
+                rows = conn.execute(f"WITH ids AS MATERIALIZED ({ids}), top AS ({prerank}) "
+                                    f"{details}", sql.args).fetchall()
+                if len(rows) >= wanted or len(chosen) == len(items):
+                    break
+            if related is None:
+                matched_total, estimated = self._count(conn, sql, f"{everything} AND {text}")
+                all_total = matched_total
+            else:  # both counts in one scan
+                all_total, estimated, matched_total = self._count(
+                    conn, sql, f"{everything} AND ({text} OR {related})", part=text)
         # The Whoosh index numbers documents by service id (a rebuild adds them in that order);
         # equal scores keep that order here too.
         rows.sort(key=lambda r: r[0])
@@ -612,8 +678,6 @@ class PostgresEngine(WhooshEngine):
                 tfs.append(tf)
         lengths = {field: np.array([r[3 + k] for r in rows], dtype=np.float32)
                    for k, field in enumerate(TEXT_FIELDS)}
-        df = dict(conn.execute(f"SELECT term, df FROM {LIVE}.term WHERE term = ANY({lex_arg})",
-                               sql.args).fetchall()) if lexemes else {}
         scorer = CandidateScorer(postings, lengths, stats, df)
         scores = np.zeros(n, dtype=np.float32)
         coverage = self._score(scorer, plan, scores)
@@ -623,10 +687,11 @@ class PostgresEngine(WhooshEngine):
         any_text = bool(text_mask.any())
         if related is not None:
             # Related needs follow the text matches (only when the words matched anything).
-            if not any_text:
+            if not any_text and not limit:
                 any_text = conn.execute(
                     f"SELECT EXISTS (SELECT 1 FROM {LIVE}.document WHERE {text})",
                     sql.args).fetchone()[0]
+            any_text = any_text or matched_total > 0
             if any_text:
                 floor = float(scores[text_mask].min()) * RELATED_SCORE if text_mask.any() \
                     else 0.0
@@ -667,7 +732,58 @@ class PostgresEngine(WhooshEngine):
             for i in list(order)[start:start + params.per_page]:
                 why_words[ids[i]] = [word for word, (_, docs) in
                                      zip(plan.group_words, groups, strict=False) if docs[i]]
-        return len(candidates), page, scores_of, adjusted, text_where, why_words
+        total = len(candidates)
+        if limit:  # only the best were fetched: the count comes from PostgreSQL
+            total = all_total if related is not None and any_text else matched_total
+        return total, page, scores_of, adjusted, text_where, why_words, estimated
+
+    @staticmethod
+    def _prerank_sql(sql: _Sql, items: list[tuple[str, float, int]], focus: Place | None,
+                     wanted: int | None) -> str:
+        """The best ``wanted`` of the listings in ``ids`` by the pre-rank: the sum of the
+        weights of the alternatives each contains (times the place factor with a place).
+        ``tok`` is the tokens detoasted once per row (``||`` returns a plain copy), so the
+        many ``@@`` do not each decompress the vector again."""
+        score = (f"(SELECT coalesce(sum(q.w), 0) FROM unnest("
+                 f"{sql.arg([i for i, _, _ in items])}::tsquery[], "
+                 f"{sql.arg([w for _, w, _ in items])}::float8[]) q(t, w) WHERE x.tok @@ q.t)")
+        if focus is not None:  # the re-ranking's place factor, so near listings make the cut
+            score = f"{score} * {_place_sql(sql, focus)[2]}"
+        return (f"SELECT d.service_id, {score} AS pre FROM ids JOIN {LIVE}.document d "
+                "USING (service_id) CROSS JOIN LATERAL (SELECT d.tokens || ''::tsvector AS tok "
+                "OFFSET 0) x ORDER BY pre DESC, d.service_id"
+                + ("" if wanted is None else f" LIMIT {wanted}"))
+
+    @staticmethod
+    def _count(conn, sql: _Sql, where: str, part: str | None = None):
+        """How many listings match: exact up to COUNT_LIMIT, else estimated ("about"), as
+        ``(count, estimated)``; with ``part``, also how many of them match ``part``, as
+        ``(count, estimated, part_count)``.
+
+        The estimate: PostgreSQL reads the table in physical order (sequential and bitmap
+        scans; parallel and synchronised scans are switched off for this statement), so
+        when the COUNT_LIMIT-th match lies in block b of p, about COUNT_LIMIT * p / b
+        listings match. Table order has nothing to do with the words or the filters.
+        (``_search`` has switched parallel workers off for the whole search.)"""
+        conn.execute("SET LOCAL synchronize_seqscans = off")
+        conn.execute("SET LOCAL enable_indexscan = off")
+        try:
+            found, last, in_part = conn.execute(
+                f"SELECT count(*), max(ctid), count(*) FILTER (WHERE p) FROM (SELECT ctid, "
+                f"{part or 'true'} AS p FROM {LIVE}.document WHERE {where} "
+                f"LIMIT {COUNT_LIMIT + 1}) s", sql.args).fetchone()
+        finally:
+            conn.execute("SET LOCAL enable_indexscan = on")
+        scale = 1.0
+        if found > COUNT_LIMIT:
+            block = int(str(last).strip("()").split(",")[0]) + 1
+            pages = conn.execute(f"SELECT pg_relation_size('{LIVE}.document') / "
+                                 "current_setting('block_size')::int").fetchone()[0]
+            scale = max(pages, block) / block
+        count = max(int(found), round(found * scale))
+        if part is None:
+            return count, found > COUNT_LIMIT
+        return count, found > COUNT_LIMIT, round(in_part * scale)
 
     def _rerank(self, conn, rows, order: np.ndarray, scores: np.ndarray,
                 scorer: CandidateScorer, plan: QueryPlan, params: SearchParams,
@@ -749,11 +865,18 @@ class PostgresEngine(WhooshEngine):
         return len(rows), page, {r[0]: float(r[1]) for r in rows}
 
     # -- facets ----------------------------------------------------------------------------
-    def _facets(self, conn, sql: _Sql, where: str,
-                filters: dict[str, str]) -> dict[str, dict[str, int]]:
+    def _facets(self, conn, sql: _Sql, where: str, filters: dict[str, str],
+                total: int) -> tuple[dict[str, dict[str, int]], bool]:
         """Counts per facet value in one statement; a facet's own filter is left out of its
-        counts (disjunctive facets), as in the Whoosh backend."""
+        counts (disjunctive facets), as in the Whoosh backend.
+
+        Exact while the listings to count are at most FACET_SAMPLE; beyond that, counted over
+        the first FACET_SAMPLE + 1 of them (table order, which has nothing to do with the
+        facets) and scaled to the whole set, whose size follows from ``total`` (the listings
+        that pass every filter) and the share of the sample that passes every filter. Returns
+        the counts and whether they are estimates."""
         flags = [f"({condition}) AS f_{name}" for name, condition in filters.items()]
+        every = " AND ".join(f"f_{key}" for key in filters) or "true"
         values = {
             "category": "unnest(categories)", "theme": "unnest(themes)",
             "audience": "unnest(audiences)", "type": "type", "access": "access",
@@ -762,26 +885,41 @@ class PostgresEngine(WhooshEngine):
         }
         needed = {"categories", "themes", "audiences", "type", "access", "cost", "serves",
                   "kernen", "languages"}
-        parts = []
+        parts = [f"SELECT '' AS facet, NULL AS v, count(*), count(*) FILTER (WHERE {every}) "
+                 "FROM m"]
         for name in FACET_NAMES:
             others = [f"f_{key}" for key in filters if key != name]
             condition = " AND ".join(others) if others else "true"
-            parts.append(f"SELECT '{name}' AS facet, v, count(*) FROM "
+            parts.append(f"SELECT '{name}', v, count(*), 0 FROM "
                          f"(SELECT {values[name]} AS v FROM m WHERE {condition}) x "
                          "WHERE v IS NOT NULL GROUP BY v")
         statement = (f"WITH m AS MATERIALIZED (SELECT {', '.join(sorted(needed))}"
                      f"{', ' if flags else ''}{', '.join(flags)} FROM {LIVE}.document "
-                     f"WHERE {where}) " + " UNION ALL ".join(parts))
+                     f"WHERE {where} LIMIT {FACET_SAMPLE + 1}) " + " UNION ALL ".join(parts))
         result: dict[str, dict[str, int]] = {name: {} for name in FACET_NAMES}
-        for facet, value, count in conn.execute(statement, sql.args):
-            result[facet][value] = int(count)
+        sampled = passing = 0
+        for facet, value, count, count_all in conn.execute(statement, sql.args):
+            if facet:
+                result[facet][value] = int(count)
+            else:
+                sampled, passing = int(count), int(count_all)
+        estimated = sampled > FACET_SAMPLE
+        if estimated:
+            if passing:
+                size = total * sampled / passing
+            else:  # the filters are narrow: count (or estimate) the whole set
+                size = self._count(conn, sql, where)[0]
+            scale = max(1.0, size / sampled)
+            result = {name: {value: max(1, round(count * scale))
+                             for value, count in counts.items()}
+                      for name, counts in result.items()}
         for name in ("municipality", "kern", "lang"):
             counts = result[name]
             if len(counts) > FACET_LIMIT:
                 top = sorted(counts.items(), key=lambda item: -item[1])[:FACET_LIMIT]
                 counts = dict(top)
             result[name] = dict(sorted(counts.items()))
-        return result
+        return result, estimated
 
     # -- results ---------------------------------------------------------------------------
     @staticmethod

@@ -22,7 +22,7 @@ Tables (all in schema ``search``):
 from __future__ import annotations
 
 #: Bump when the tables or the analysis change in a way that needs a rebuild.
-PG_SCHEMA_VERSION = 1
+PG_SCHEMA_VERSION = 2  # 2: indexes for the filters (municipality, kern, near, type, cost)
 LIVE = "search"
 BUILD = "search_build"
 #: Short field codes used as lexeme prefixes in ``tokens``.
@@ -116,6 +116,16 @@ def index_ddl(schema: str, postgis: bool) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS document_categories ON {schema}.document "
         "USING gin (categories)",
         f"CREATE INDEX IF NOT EXISTS document_serves ON {schema}.document USING gin (serves)",
+        # The municipality, kern and "near" filters are ORs over these columns (a location
+        # in the municipality, or working in its area): with an index on each side
+        # PostgreSQL combines them (BitmapOr) instead of testing every text match.
+        f"CREATE INDEX IF NOT EXISTS document_municipalities ON {schema}.document "
+        "USING gin (municipalities)",
+        f"CREATE INDEX IF NOT EXISTS document_areas ON {schema}.document USING gin (areas)",
+        f"CREATE INDEX IF NOT EXISTS document_kern_keys ON {schema}.document "
+        "USING gin (kern_keys)",
+        f"CREATE INDEX IF NOT EXISTS document_type ON {schema}.document (type)",
+        f"CREATE INDEX IF NOT EXISTS document_cost ON {schema}.document (cost)",
         f"CREATE INDEX IF NOT EXISTS document_name ON {schema}.document (folded_name)",
         f"CREATE INDEX IF NOT EXISTS document_course_end ON {schema}.document (course_end)",
         # The typo vocabulary: unstemmed words of the listings, found by trigram similarity.

@@ -1,21 +1,33 @@
-"""Scoring for the PostgreSQL backend: collection statistics, BM25 over fetched candidates, and
-the planner's vocabulary questions, all answered from the ``search`` tables.
+"""Scoring for the PostgreSQL backend: collection statistics, BM25 over fetched candidates, the
+cheap pre-rank that PostgreSQL computes for every match, and the planner's vocabulary questions,
+all answered from the ``search`` tables.
 
 Why separate: these are the pieces that must agree with the Whoosh backend number for number
 (``scoring.Scorer`` and ``engine.PgVocabulary``); keeping them together makes that comparison a
 short read.
+
+Why a pre-rank: at a million listings a common word matches a large share of them, and fetching
+every match's tokens to score it in Python costs seconds. PostgreSQL therefore orders the matches
+by a cheap score (:func:`prerank_items`: per query alternative, its idf times its field boost
+times its weight, summed over the alternatives a listing contains) and sends only the best
+``PRERANK_LIMIT`` to the exact BM25F and re-ranking. The pre-rank is BM25 with every term
+frequency 1 and every field of average length, so the listings it leaves out are those that
+match only the query's weak (common, low-boost) alternatives.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 from .engine import _edit_distance
+from .pg_documents import quote_lexeme
 from .pg_schema import FIELD_CODES, LIVE, TEXT_FIELDS
+from .query import FIELD_BOOSTS, PHRASE_FIELDS, QueryPlan
 from .scoring import K1, B
 
 TRIGRAM_THRESHOLD = 0.3
@@ -28,6 +40,120 @@ class IndexStats:
         totals = row[3:8]
         self.avg = {field: (float(total) / self.docs if self.docs and total else 1.0)
                     for field, total in zip(TEXT_FIELDS, totals, strict=True)}
+
+
+def bm25_idf(df: int, docs: int) -> float:
+    """BM25's idf, as ``scoring.Scorer`` computes it."""
+    return math.log(1 + (max(1, docs) - df + 0.5) / (df + 0.5))
+
+
+class TermCache:
+    """Document frequencies of lexemes, kept in the process per index generation.
+
+    Why: every query asks for the df of all its lexemes (five fields per stem); the answers
+    only change when the index does (the generation counter in ``search.stats``), so a web
+    process asks PostgreSQL once per lexeme and generation. Bounded: cleared when it grows
+    past ``limit`` entries.
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._df: dict[str, int] = {}
+
+    def df(self, conn, generation: int, lexemes: Iterable[str]) -> dict[str, int]:
+        wanted = sorted(set(lexemes))
+        with self._lock:
+            if generation != self._generation or len(self._df) > self.limit:
+                self._generation, self._df = generation, {}
+            missing = [lexeme for lexeme in wanted if lexeme not in self._df]
+        found: dict[str, int] = {}
+        if missing:
+            found = dict.fromkeys(missing, 0)
+            found.update(conn.execute(f"SELECT term, df FROM {LIVE}.term WHERE term = ANY(%s)",
+                                      (missing,)).fetchall())
+            with self._lock:
+                if generation == self._generation:
+                    self._df.update(found)
+        with self._lock:
+            cached = {lexeme: self._df[lexeme] for lexeme in wanted if lexeme in self._df}
+        cached.update(found)
+        return {lexeme: value for lexeme, value in cached.items() if value > 0}
+
+
+def essential_items(items: list[tuple[str, float, int]], budget: int
+                    ) -> list[tuple[str, float, int]]:
+    """The alternatives that find the candidates: the strongest first, as long as together
+    they match at most ``budget`` listings (by document frequency), and at least one.
+
+    Why: a listing that contains only weak alternatives (common words in low-boost fields)
+    rarely reaches the first page, while those common words match most of the collection.
+    This is the "essential lists" idea of MaxScore: all alternatives still score the
+    candidates; only the strong ones decide which listings are candidates."""
+    chosen: list[tuple[str, float, int]] = []
+    total = 0
+    for item in sorted(items, key=lambda it: (-it[1], it[2], it[0])):
+        if chosen and total + item[2] > budget:
+            break
+        chosen.append(item)
+        total += item[2]
+    return chosen
+
+
+#: A text query is "broad" when (sum of its lexemes' document frequencies) x (the share of
+#: listings it matches) exceeds this: then building its GIN bitmap (cost ~ the sum) costs
+#: more than reading the table in order until COUNT_LIMIT matches (cost ~ 1 / the share).
+BROAD_SWITCH = 150_000
+
+
+def is_broad(items: list[tuple[str, float, int]], docs: int) -> bool:
+    """Whether the query matches so many listings that counting them is cheaper by reading
+    the table than through the GIN index (see ``BROAD_SWITCH``). The share assumes the
+    words occur independently."""
+    if docs <= 0:
+        return False
+    postings = 0
+    missing = 1.0
+    for item, _, df in items:
+        if item.startswith("("):  # a phrase: its listings are among its words' listings
+            continue
+        postings += df
+        missing *= max(0.0, 1.0 - df / docs)
+    return postings * (1.0 - missing) > BROAD_SWITCH
+
+
+def prerank_items(plan: QueryPlan, df: dict[str, int], docs: int
+                  ) -> list[tuple[str, float, int]]:
+    """The query's alternatives as ``(tsquery, weight, df)``: every field of every word and
+    single-word expansion, and a multi-word expansion only when all its words are in the same
+    field (as the engine's phrase rule wants). Their OR is the text match; the sum of the
+    weights a listing matches is its pre-rank (see the module docstring)."""
+    weights: dict[str, float] = {}
+    freqs: dict[str, int] = {}
+
+    def add(item: str, weight: float, freq: int) -> None:
+        weights[item] = weights.get(item, 0.0) + weight
+        freqs[item] = freq
+
+    stems = [(stem, weight) for group in plan.groups for stem, weight in group]
+    stems += [(e.stems[0], e.weight) for e in plan.expansions if len(e.stems) == 1]
+    for stem, weight in stems:
+        for field, code in FIELD_CODES.items():
+            lexeme = f"{code}:{stem}"
+            add(quote_lexeme(lexeme),
+                bm25_idf(df.get(lexeme, 0), docs) * FIELD_BOOSTS[field] * weight,
+                df.get(lexeme, 0))
+    for expansion in plan.expansions:
+        if len(expansion.stems) > 1:
+            for field in PHRASE_FIELDS:
+                code = FIELD_CODES[field]
+                lexemes = [f"{code}:{s}" for s in expansion.stems]
+                add("(" + " & ".join(quote_lexeme(lexeme) for lexeme in lexemes) + ")",
+                    sum(bm25_idf(df.get(lexeme, 0), docs) for lexeme in lexemes)
+                    * FIELD_BOOSTS[field] * expansion.weight,
+                    min(df.get(lexeme, 0) for lexeme in lexemes))
+    return [(item, weight, freqs[item]) for item, weight in weights.items()]
 
 
 class CandidateScorer:

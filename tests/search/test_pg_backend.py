@@ -248,6 +248,11 @@ class _StubSemantic:
 
         return np.ones(4, dtype=np.float32)
 
+    def start_query(self, text: str, budget_ms=None):
+        from sociale_kaart.search.semantic import PendingQuery
+
+        return PendingQuery(self.query_vector(text))
+
     def nearest_phrases(self, _vector, *, floor, margin, limit):
         return []
 
@@ -283,3 +288,62 @@ def test_semantic_fusion_matches_whoosh(pair):
     assert found.total == expected.total
     assert found.facets == expected.facets
     assert found.extra["semantic"] and expected.extra["semantic"]
+
+
+# -- bounded work at scale: the pre-rank and the facet sample, exercised with small limits -----
+
+@pytest.mark.parametrize("args", [{"q": "hulp"}, {"q": "hulp bij de administratie"},
+                                  {"q": "hulp", "category": "geld"},
+                                  {"q": "hulp", "near": "Werkendam", "km": "25"}])
+def test_prerank_sends_only_the_best_matches(pair, monkeypatch, args):
+    """With fewer candidates scored exactly than there are matches, the total is still the
+    exact count, and the first page is still the exact ranking's first page (the pre-rank
+    keeps a margin: here 8 candidates for a page of 3)."""
+    from sociale_kaart.search import pg_backend
+
+    _, postgres = pair
+    full = _search(postgres, {**args, "per_page": "3"})
+    assert full.total > 8
+    monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)
+    capped = _search(postgres, {**args, "per_page": "3"})
+    assert capped.total == full.total
+    assert [h.id for h in capped.hits] == [h.id for h in full.hits]
+    deeper = _search(postgres, {**args, "per_page": "3", "page": "2"})
+    assert len(deeper.hits) == min(3, full.total - 3)
+    assert not {h.id for h in deeper.hits} & {h.id for h in capped.hits}
+
+
+@pytest.mark.parametrize("args", [{"q": ""}, {"q": "", "free": "1"}, {"q": "hulp"},
+                                  {"q": "", "type": "cursus"}])
+def test_facets_over_many_listings_are_estimated_from_a_sample(pair, monkeypatch, args):
+    """Over more listings than the sample, facet counts are scaled from the sample and say
+    so; each estimate is a value the exact counts have, of a similar size in total."""
+    from sociale_kaart.search import pg_backend
+
+    _, postgres = pair
+    exact = _search(postgres, args)
+    assert not exact.extra["facets_estimated"]
+    monkeypatch.setattr(pg_backend, "FACET_SAMPLE", 20)
+    estimated = _search(postgres, args)
+    assert estimated.extra["facets_estimated"]
+    assert estimated.total == exact.total
+    assert [h.id for h in estimated.hits] == [h.id for h in exact.hits]
+    for name in ("type", "cost", "category"):
+        assert set(estimated.facets[name]) <= set(exact.facets[name])
+        assert sum(estimated.facets[name].values()) == pytest.approx(
+            sum(exact.facets[name].values()), rel=0.5)
+
+
+@pytest.mark.parametrize("args", [{"q": ""}, {"q": "hulp"}, {"q": "", "free": "1"}])
+def test_totals_over_the_count_limit_are_estimated(pair, monkeypatch, args):
+    """Beyond the count limit the total is an estimate ("about"), said so, and close."""
+    from sociale_kaart.search import pg_backend
+
+    _, postgres = pair
+    exact = _search(postgres, args)
+    assert not exact.extra["total_estimated"]
+    monkeypatch.setattr(pg_backend, "COUNT_LIMIT", 10)
+    estimated = _search(postgres, args)
+    assert estimated.extra["total_estimated"]
+    assert estimated.total == pytest.approx(exact.total, rel=0.5)
+    assert [h.id for h in estimated.hits] == [h.id for h in exact.hits]
