@@ -40,6 +40,11 @@ def result_json(result: SearchResult) -> dict:
         "facets": result.facets,
         "suggestion": result.suggestion,
     }
+    if result.extra.get("total_estimated"):
+        # The postgres backend counts exactly up to a limit and estimates beyond it.
+        body["total_estimated"] = True
+    if result.extra.get("facets_estimated"):
+        body["facets_estimated"] = True
     place = result.near or result.detected_place
     if place is not None:
         body["place"] = {"name": place.name, "municipality": place.municipality,

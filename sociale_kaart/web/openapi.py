@@ -120,6 +120,11 @@ SEARCH_RESPONSE: Json = {
     "required": ["total", "page", "per_page", "results", "facets", "suggestion"],
     "properties": {
         "total": {"type": "integer", "minimum": 0},
+        "total_estimated": {"type": "boolean", "description":
+                            "Present (true) when `total` is an estimate: the postgres search "
+                            "backend counts exactly up to 2,000 matches."},
+        "facets_estimated": {"type": "boolean", "description":
+                             "Present (true) when the facet counts are scaled from a sample."},
         "page": {"type": "integer", "minimum": 1},
         "per_page": {"type": "integer", "minimum": 1},
         "results": {"type": "array", "items": {
