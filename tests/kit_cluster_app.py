@@ -97,9 +97,14 @@ def fetch(url: str, *, method: str = "GET", source: str | None = None,
     try:
         all_headers = {"Connection": "close", "Accept-Language": "nl"}
         all_headers.update(headers or {})
-        connection.request(method, path, body=body, headers=all_headers)
-        raw = connection.getresponse()
-        data = raw.read()
+        try:
+            connection.request(method, path, body=body, headers=all_headers)
+            raw = connection.getresponse()
+            data = raw.read()
+        except http.client.HTTPException as error:
+            # A process killed mid-answer leaves a truncated response (IncompleteRead): to the
+            # client that is a failed connection like any other.
+            raise ConnectionError(f"{method} {url}: {type(error).__name__}: {error}") from error
         elapsed = time.perf_counter() - started
         return Response(raw.status, {k.lower(): v for k, v in raw.getheaders()}, data, elapsed)
     finally:

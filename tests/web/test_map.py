@@ -221,10 +221,9 @@ def test_hostile_listing_name_on_the_map_page(sample_app, monkeypatch):
 
     hit = Hit(id="x1", name=EVIL, organization_id="o", organization=EVIL, summary="",
               meta={"points": [[51.8, 4.9]], "kernen": ["Werkendam"]}, score=1.0)
-    monkeypatch.setattr(map_views, "_all_hits",
-                        lambda params: (type("R", (), {"total": 1, "suggestion": None,
-                                                       "near": None,
-                                                       "detected_place": None})(), [hit]))
+    fake = type("R", (), {"total": 1, "suggestion": None, "near": None,
+                          "detected_place": None, "extra": {}})()
+    monkeypatch.setattr(map_views, "_all_hits", lambda params: (fake, [hit]))
     page = page_of(sample_app.test_client().get("/kaart"))
     assert "<script>alert" not in page and "<b>vet" not in page
     assert "&lt;script&gt;alert" in page
