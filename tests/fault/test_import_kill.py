@@ -57,18 +57,18 @@ def wait_until_writing(fault_site: Site, timeout: float = 120) -> None:
     raise AssertionError("the import never started writing")
 
 
-def test_kill9_during_import_leaves_database_as_before(fault_site, tmp_path):
-    data = tmp_path / "many.json"
-    many_listings(data, LISTINGS)
-    before = snapshot(fault_site)
+def kill_import_while_writing(fault_site, *import_args: str, delay: float) -> dict:
+    """Start ``sociale-kaart import *import_args``, ``kill -9`` it ``delay`` seconds after it
+    began writing, wait until PostgreSQL has rolled its transaction back, and return the
+    database's snapshot then."""
     env = dict(os.environ, SOCIALE_KAART_DATABASE_URL=fault_site.url,
                SOCIALE_KAART_TODAY=REFERENCE_DAY, **FAULT_ENV)
     process = subprocess.Popen([*SERVE_COMMAND, "--instance", str(fault_site.instance), "import",
-                                str(data)], env=env, stdout=subprocess.DEVNULL,
+                                *import_args], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
         wait_until_writing(fault_site)
-        time.sleep(0.5)  # well into the records
+        time.sleep(delay)
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.wait(30)
@@ -79,7 +79,14 @@ def test_kill9_during_import_leaves_database_as_before(fault_site, tmp_path):
             f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{fault_site.dbname}' "
             "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()")[0][0]:
         time.sleep(0.05)
-    after_kill = snapshot(fault_site)
+    return snapshot(fault_site)
+
+
+def test_kill9_during_import_leaves_database_as_before(fault_site, tmp_path):
+    data = tmp_path / "many.json"
+    many_listings(data, LISTINGS)
+    before = snapshot(fault_site)
+    after_kill = kill_import_while_writing(fault_site, str(data), delay=0.5)  # well into it
 
     result = cli(fault_site.url, fault_site.instance, "import", str(data))
     complete = snapshot(fault_site)
