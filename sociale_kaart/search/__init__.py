@@ -16,7 +16,7 @@ from ..db import Database
 from ..geo.gazetteer import default_gazetteer
 from .compounds import load_default_splitter
 from .documents import documents_for, listing_vocabulary
-from .embedder import MODEL_NAME, load_embedder, load_error
+from .embedder import MODEL_NAME, configure, load_embedder, load_error
 from .engine import SearchResult, WhooshEngine
 from .fusion import FusionConfig
 from .index import IndexStore
@@ -65,6 +65,7 @@ class SearchService:
         search is lexical only; the reason is logged once and on the status page)."""
         if settings.semantic == "off":
             return None
+        configure(settings.semantic_engine, settings.instance_path / "engine")
         embedder = load_embedder()
         if embedder is None:
             return None
@@ -184,7 +185,12 @@ class SearchService:
         """For the beheerder's status page: is semantic search on, and how far along."""
         status = {"setting": self.settings.semantic, "enabled": self.semantic is not None,
                   "model": MODEL_NAME, "error": load_error(), "embedded": 0, "total": 0,
-                  "worker": self._worker is not None and self._worker.running}
+                  "worker": self._worker is not None and self._worker.running,
+                  "kernel": None, "engine_error": None}
+        embedder = load_embedder() if self.semantic is not None else None
+        if embedder is not None:
+            status["kernel"] = getattr(embedder, "kernel", None)
+            status["engine_error"] = getattr(embedder, "engine_error", None)
         if self.semantic is not None:
             status["embedded"], status["total"] = self.semantic.counts()
         status["pending"] = status["total"] - status["embedded"]

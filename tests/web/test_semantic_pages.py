@@ -53,3 +53,14 @@ def test_staff_see_why_a_listing_matched_residents_do_not(tmp_path, monkeypatch)
     page = staff.get("/zoeken?q=voedselbank").get_data(as_text=True)
     assert "Waarom gevonden?" in page
     assert "Overeenkomst in betekenis" in page
+
+
+def test_status_page_names_the_embedding_kernel(tmp_path):
+    """With the real model (no fake): which engine embeds, the faster one built here."""
+    app = make_app(tmp_path / "instance", TODAY)
+    add_user(app, "beheer@gemeente.example", "beheerder")
+    client = app.test_client()
+    login(client, "beheer@gemeente.example")
+    page = client.get("/beheer/status").get_data(as_text=True)
+    assert "Rekenkern" in page
+    assert "sneller, gebouwd voor deze processor" in page
