@@ -178,6 +178,16 @@ class RowBuilder:
         tables, self.tables = self.tables, {}
         return tables
 
+    #: Every table the builder writes rows to (its ``_add`` calls, the audit and provenance).
+    TABLES = ("organization", "organization_identifier", "url", "location", "address",
+              "accessibility", "language", "service", "service_area", "cost_option",
+              "service_at_location", "phone", "contact", "schedule", "attribute", "metadata",
+              "change_record", "service_source")
+
+    @classmethod
+    def tables(cls) -> tuple[str, ...]:
+        return cls.TABLES
+
     def _add(self, table: str, data: dict[str, Any], **links: Any) -> list[Any]:
         plan = self.plans[table]
         row = plan.row(data)

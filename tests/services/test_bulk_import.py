@@ -219,6 +219,63 @@ def test_nothing_is_stored_when_the_run_fails(postgres_url, monkeypatch):  # noq
     db.dispose()
 
 
+def _schema(db: Database) -> list[tuple]:
+    """Every index and constraint of the public schema, by name and definition."""
+    with db.engine.connect() as conn:
+        indexes = conn.exec_driver_sql(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = 'public' ORDER BY 1, 2").all()
+        constraints = conn.exec_driver_sql(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated "
+            "FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+            "ORDER BY 1, 2").all()
+    return [tuple(row) for row in [*indexes, *constraints]]
+
+
+def test_an_initial_load_ends_with_the_same_indexes_and_constraints(postgres_url):  # noqa: F811
+    """Into an empty database the bulk import builds the secondary indexes and foreign keys
+    once, after the COPYs: afterwards the schema is exactly the migrated one."""
+    db = Database(postgres_url)
+    db.upgrade()
+    migrated = _schema(db)
+    assert any(row[1] == "ix_attribute_taxonomy_term_id" for row in migrated)
+    report = bulk_import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    assert len(report.created) == 150
+    assert _schema(db) == migrated
+    db.dispose()
+
+
+def test_a_failed_initial_load_keeps_indexes_and_constraints(postgres_url, monkeypatch):  # noqa: F811,E501
+    db = Database(postgres_url)
+    db.upgrade()
+    migrated = _schema(db)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(bulk_import, "mark_changed", broken)  # after COPY and the rebuild
+    with pytest.raises(RuntimeError, match="disk full"):
+        bulk_import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    assert _schema(db) == migrated
+    db.dispose()
+
+
+def test_the_builder_names_every_table_it_writes(postgres_url):  # noqa: F811
+    db = Database(postgres_url)
+    db.upgrade()
+
+    def filled() -> set[str]:
+        with db.engine.connect() as conn:
+            return {table.name for table in Base.metadata.sorted_tables
+                    if conn.execute(select(func.count()).select_from(table)).scalar()}
+
+    before = filled()
+    bulk_import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    written = filled() - before - {"taxonomy", "taxonomy_term", "taxonomy_detail"}
+    assert written and written <= set(bulk_import.RowBuilder.tables())
+    db.dispose()
+
+
 def test_bulk_needs_postgresql(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'embedded.db'}")
     db.upgrade()
