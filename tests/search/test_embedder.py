@@ -60,3 +60,13 @@ def test_a_query_gets_the_same_vector_alone_or_in_a_batch(embedder, text):
     batched = embedder.embed_queries([text, "voedselbank"])[0]
     assert np.linalg.norm(alone) == pytest.approx(1.0, abs=1e-4)
     assert np.allclose(alone, batched, atol=1e-5)
+
+
+def test_loading_the_model_shortens_the_gil_switch_interval():
+    """The query-embedding thread must get the GIL back quickly from a busy search thread."""
+    import sys
+
+    from sociale_kaart.search.embedder import GIL_SWITCH_INTERVAL, load_embedder
+
+    assert load_embedder() is not None
+    assert sys.getswitchinterval() <= GIL_SWITCH_INTERVAL
