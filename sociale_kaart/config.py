@@ -155,6 +155,10 @@ class Settings:
     #: Weight of the semantic similarity against the lexical score (which weighs 1) in the
     #: hybrid ranking; chosen on the public relevance benchmark (``SOCIALE_KAART_SEMANTIC_WEIGHT``).
     semantic_weight: float = 0.2
+    #: The fusion's neighbour rule: how much a listing among the best candidates gains by
+    #: resembling one of the very best others (0: off); see docs/semantic-search.md
+    #: (``SOCIALE_KAART_SEMANTIC_NEIGHBOUR_WEIGHT``).
+    semantic_neighbour_weight: float = 0.8
     #: Milliseconds a search waits for the vector of a query it has not seen before, counted
     #: from the start of the search (the query is embedded while the lexical part runs); after
     #: that it answers lexically and the vector is cached in the background for the next time
@@ -165,6 +169,11 @@ class Settings:
     #: available; otherwise, logged, the package's own) or ``package`` (always the package's)
     #: (``SOCIALE_KAART_SEMANTIC_ENGINE``).
     semantic_engine: str = "auto"
+    #: Popular searches (from the anonymous analytics, searched at least
+    #: ``insight_privacy_threshold`` times in 90 days) whose vectors the background worker of
+    #: ``serve`` makes in advance, so their first search does not wait for the model; 0: none
+    #: (``SOCIALE_KAART_SEMANTIC_WARM_QUERIES``).
+    semantic_warm_queries: int = 500
     # --- issue 9: volunteer platform (people, listings, privacy) ---
     #: Months after which a closed hulpvraag is anonymised (its text, contact details and the
     #: link to the help seeker are wiped; counts stay). A month counts as 30 days.
@@ -266,8 +275,10 @@ def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Set
     # --- issue 11: semantic search ---
     settings.semantic = (_env("SEMANTIC", "auto") or "auto").lower()
     settings.semantic_weight = float(_env("SEMANTIC_WEIGHT", "0.2") or 0.2)
+    settings.semantic_neighbour_weight = float(_env("SEMANTIC_NEIGHBOUR_WEIGHT", "0.8") or 0.8)
     settings.semantic_budget_ms = float(_env("SEMANTIC_BUDGET_MS", "150") or 150)
     settings.semantic_engine = (_env("SEMANTIC_ENGINE", "auto") or "auto").lower()
+    settings.semantic_warm_queries = int(_env("SEMANTIC_WARM_QUERIES", "500") or 0)
     # --- issue 9: volunteer platform (people, listings, privacy) ---
     settings.volunteer_retention_months = int(_env("VOLUNTEER_RETENTION_MONTHS", "12") or 12)
     # --- issue 9: volunteer coordinator, matching and e-mails ---

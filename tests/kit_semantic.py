@@ -59,3 +59,14 @@ def install_fake(monkeypatch, fake: FakeEmbedder | None = None,
     if not with_phrases:
         monkeypatch.setattr(semantic, "thesaurus_phrases", lambda folders: [])
     return fake
+
+
+def add_two_listings(app) -> None:
+    """A food bank and a debt-help listing of one organisation (semantic pages and tests)."""
+    from kit_accounts import add_organization, add_service, db_of
+
+    with db_of(app).session() as session:
+        organization = add_organization(session, "Stichting Welzijn")
+        add_service(session, organization, "Voedselbank Altena",
+                    description="Voedselpakketten voor gezinnen met een laag inkomen.")
+        add_service(session, organization, "Taalcafé", description="Samen Nederlands praten.")

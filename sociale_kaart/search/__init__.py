@@ -50,7 +50,9 @@ class SearchService:
         self.semantic = self._semantic_index(settings, db)
         self.engine = WhooshEngine(self.store, gazetteer, planner, settings.today_or_now,
                                    semantic=self.semantic,
-                                   fusion=FusionConfig(semantic_weight=settings.semantic_weight))
+                                   fusion=FusionConfig(
+                                       semantic_weight=settings.semantic_weight,
+                                       neighbour_weight=settings.semantic_neighbour_weight))
         if settings.search_backend == "postgres":
             self.engine = pg_engine.with_semantic(self.semantic, self.engine.fusion)
         self._worker = None
@@ -164,6 +166,19 @@ class SearchService:
             self.semantic.clear()
         return fill_missing(self.semantic, self.db, embedder, progress=progress)
 
+    def warm_popular_queries(self, embedder=None) -> int:
+        """Embed the most frequent searches of the analytics in advance (``query_warmup``);
+        returns how many were embedded."""
+        from .query_warmup import warm_popular_queries
+
+        embedder = embedder or load_embedder()
+        if self.semantic is None or embedder is None or self.settings.semantic_warm_queries <= 0:
+            return 0
+        return warm_popular_queries(self.semantic, self.db, embedder,
+                                    limit=self.settings.semantic_warm_queries,
+                                    minimum=self.settings.insight_privacy_threshold,
+                                    today=self.settings.today_or_now())
+
     def start_worker(self):
         """Start the background embedding worker (``serve``); None when semantic is off."""
         from .embed_worker import EmbeddingWorker
@@ -172,7 +187,8 @@ class SearchService:
             return None
         if self._worker is None:
             self._worker = EmbeddingWorker(self.semantic, self.db, load_embedder,
-                                           prepare=self.ensure_semantic)
+                                           prepare=self.ensure_semantic,
+                                           warm=self.warm_popular_queries)
             self._worker.start()
         return self._worker
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 
 from ..db import Database
@@ -93,15 +94,22 @@ def embed_phrases(semantic: SemanticIndex, embedder: Embedder, *,
     return done
 
 
+#: Seconds between two rounds of embedding popular searches in advance.
+WARM_SECONDS = 3600.0
+
+
 class EmbeddingWorker:
     """A daemon thread that fills in missing vectors at low priority until stopped."""
 
     def __init__(self, semantic: SemanticIndex, db: Database,
                  embedder_factory: Callable[[], Embedder | None],
                  poll_seconds: float = POLL_SECONDS,
-                 prepare: Callable[[], None] | None = None) -> None:
+                 prepare: Callable[[], None] | None = None,
+                 warm: Callable[[Embedder], int] | None = None) -> None:
         """:param prepare: run once in the worker before the first round (recording the text
-        hashes of an installation that had none)."""
+        hashes of an installation that had none).
+        :param warm: embeds popular searches in advance (``query_warmup``); run when every
+        listing has its vector, then at most every :data:`WARM_SECONDS`."""
         self.semantic = semantic
         self.prepare = prepare
         self.db = db
@@ -111,6 +119,8 @@ class EmbeddingWorker:
         self._thread: threading.Thread | None = None
         self.embedded = 0
         self.last_error: str | None = None
+        self.warm = warm
+        self._warmed_at: float | None = None
 
     def start(self) -> None:
         if self._thread is not None:
@@ -153,8 +163,18 @@ class EmbeddingWorker:
                     return
                 self.embedded += fill_missing(self.semantic, self.db, embedder,
                                               stop=self._stop)
+                self._warm_queries(embedder)
                 self.last_error = None
             except Exception as error:  # a database hiccup must not end the worker
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.exception("the embedding worker failed; it tries again later")
             self.semantic.pending.wait(self.poll_seconds)
+
+    def _warm_queries(self, embedder: Embedder) -> None:
+        if self.warm is None or self._stop.is_set():
+            return
+        now = time.monotonic()
+        if self._warmed_at is not None and now - self._warmed_at < WARM_SECONDS:
+            return
+        self._warmed_at = now
+        self.warm(embedder)

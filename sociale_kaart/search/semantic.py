@@ -389,7 +389,8 @@ class SemanticIndex:
         """Cosine similarity of the query to each listing of ``ids`` (the index's documents,
         in document order); NaN where a listing has no vector (yet) or lies outside ``within``
         (a boolean mask of the filtered candidates: only those are computed, which keeps the
-        cost proportional to what the filters leave).
+        cost proportional to what the filters leave). The result also hands out the listings'
+        vectors (:class:`Similarities`), for the neighbour rule of the fusion.
 
         The products are taken with ``einsum`` rather than a BLAS matrix-vector product:
         single-threaded, so a busy server is not made busier by BLAS threads competing for
@@ -413,7 +414,7 @@ class SemanticIndex:
             result[docs] = np.einsum("ij,j->i", matrix[rows[docs]], query)
         elif len(docs):
             result[docs] = np.einsum("ij,j->i", matrix, query)[rows[docs]]
-        return result
+        return Similarities.of(result, matrix, rows)
 
     # -- queries ---------------------------------------------------------------------------
     def query_vector(self, text: str, budget_ms: float | None | object = ...
@@ -429,7 +430,7 @@ class SemanticIndex:
         vector. The budget counts from this call: the search never waits for the model
         longer than before, and usually not at all (the lexical part takes about as long)."""
         begun = time.perf_counter()
-        key = " ".join(text.lower().split())
+        key = _query_key(text)
         with self._lock:
             cached = self._queries.get(key)
             if cached is not None:
@@ -469,6 +470,23 @@ class SemanticIndex:
                 self._queries.popitem(last=False)
         return vector
 
+    def has_query(self, text: str) -> bool:
+        """Whether the query's vector is cached."""
+        with self._lock:
+            return _query_key(text) in self._queries
+
+    def remember_queries(self, texts: list[str], vectors: np.ndarray) -> None:
+        """Cache vectors made elsewhere (the worker embeds popular searches in advance: see
+        ``query_warmup``), as the least recently used entries: a query a resident typed
+        matters more than one expected."""
+        with self._lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                key = _query_key(text)
+                if key in self._queries or len(self._queries) >= QUERY_CACHE_SIZE:
+                    continue
+                self._queries[key] = np.asarray(vector, dtype=np.float32)
+                self._queries.move_to_end(key, last=False)
+
     def _forget_pending(self, key: str) -> None:
         with self._lock:
             self._pending.pop(key, None)
@@ -496,6 +514,36 @@ class SemanticIndex:
         finally:
             session.close()
         return int(embedded), int(total)
+
+
+class Similarities(np.ndarray):
+    """Similarities per document (a float32 array) that can also give the documents' vectors:
+    the fusion's neighbour rule compares the best candidates with each other
+    (``fusion.fuse``). Every backend that fuses gets them this way, without another argument.
+    Arrays derived from it (slices, arithmetic) are ordinary: ``vectors_of`` is None there,
+    since their positions no longer match."""
+
+    vectors_of: Callable[[np.ndarray], np.ndarray] | None
+
+    @classmethod
+    def of(cls, values: np.ndarray, matrix: np.ndarray, rows: np.ndarray) -> Similarities:
+        """``values`` per document; ``rows[i]``: the row of document ``i`` in ``matrix``."""
+        result = values.view(cls)
+
+        def vectors_of(docs: np.ndarray) -> np.ndarray:
+            """Vectors of documents (by position) that have one."""
+            return matrix[rows[np.asarray(docs, dtype=np.int64)]]
+
+        result.vectors_of = vectors_of
+        return result
+
+    def __array_finalize__(self, obj) -> None:
+        self.vectors_of = None
+
+
+def _query_key(text: str) -> str:
+    """Queries that differ only in case and spacing share a vector."""
+    return " ".join(text.lower().split())
 
 
 class PendingQuery:

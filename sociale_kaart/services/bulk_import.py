@@ -313,7 +313,12 @@ def _copy_new(session: Session, writer: _Writer, geocoder: Geocoder,
     stored = _Stored.look_up(connection, records)
     _prefer_lz4(connection)
 
+    known = writer._term_map  # most attributes name a term seen before: no session needed
+
     def term_id(link_type: str | None, term: dict[str, Any]) -> str:
+        found = known.get(f"{link_type}|{term['id']}")
+        if found is not None:
+            return found
         with session.no_autoflush:  # as in write_records: a term's look-ups see no new rows
             return writer._term_id(session, link_type, term)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from kit_accounts import add_organization, add_service, add_user, db_of, login, make_app
-from kit_semantic import install_fake
+from kit_accounts import add_user, login, make_app
+from kit_semantic import add_two_listings, install_fake
 
 TODAY = date(2026, 11, 22)
 
@@ -13,11 +13,7 @@ TODAY = date(2026, 11, 22)
 def _app(tmp_path, monkeypatch, **overrides):
     install_fake(monkeypatch)
     app = make_app(tmp_path / "instance", TODAY, **overrides)
-    with db_of(app).session() as session:
-        organization = add_organization(session, "Stichting Welzijn")
-        add_service(session, organization, "Voedselbank Altena",
-                    description="Voedselpakketten voor gezinnen met een laag inkomen.")
-        add_service(session, organization, "Taalcafé", description="Samen Nederlands praten.")
+    add_two_listings(app)
     add_user(app, "beheer@gemeente.example", "beheerder")
     add_user(app, "consulent@gemeente.example", "consultant")
     return app
