@@ -13,10 +13,20 @@ For each size N (default 100000) the deterministic synthetic corpus of ``speed.p
   and distance ("filter", "near", "distance", "empty+filter");
 * incremental update latency (rename a listing, commit, until a search finds it).
 
+``--replicate K`` measures queries at a size whose index build would take hours here (our
+Python analysis runs at 120-340 listings/s, so 1M listings take over two hours): it imports
+and indexes N/K listings as usual, then copies every ``search.document`` and ``search.match``
+row K-1 times in SQL under new ids (``<id>~<k>``), multiplies the document frequencies in
+``search.term`` and the totals in ``search.stats`` by K, and rebuilds the search indexes
+(``replicate_search_rows``).
+The text, filter and place distributions are those of the N/K corpus at K times the density;
+the output says so. The import and index build figures are then those of N/K listings.
+
 The database is ``--pg-url`` (an empty database) or a private loopback cluster started with
 the test kit (``tests/kit_postgres.py``) with ``--pg-memory`` of shared buffers. Figures only.
 
     python benchmarks/speed_pg.py [--sizes 100000,1000000] [--queries 200] [--chunk 20000]
+    python benchmarks/speed_pg.py --sizes 1000000 --replicate 10   # 100k indexed, copied 10x
 """
 
 from __future__ import annotations
@@ -46,6 +56,13 @@ from sociale_kaart.db import Database  # noqa: E402
 from sociale_kaart.geo.geocode import Geocoder  # noqa: E402
 from sociale_kaart.models import Service  # noqa: E402
 from sociale_kaart.search import SearchService  # noqa: E402
+from sociale_kaart.search.pg_schema import (  # noqa: E402
+    DOCUMENT_COLUMNS,
+    LIVE,
+    MATCH_COLUMNS,
+    TEXT_FIELDS,
+    index_ddl,
+)
 from sociale_kaart.services.bulk_import import bulk_write_records  # noqa: E402
 
 GOAL_CLASSES = ("filter", "near", "distance", "empty+filter")
@@ -79,6 +96,46 @@ def stats_line(values: list[float]) -> str:
             f"max {max(values):7.1f} ms")
 
 
+def replicate_search_rows(search: SearchService, copies: int) -> int:
+    """Copy every search row ``copies - 1`` times under new ids (``<id>~<k>``) and scale the
+    statistics by ``copies``: a large index without hours of analysis (see the docstring).
+    Returns the number of search documents afterwards."""
+    with search.engine.connection() as conn:
+        conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        conn.execute("SET LOCAL synchronous_commit = off")
+        for table, names in (("document", DOCUMENT_COLUMNS), ("match", tuple(MATCH_COLUMNS))):
+            indexes = [row[0] for row in conn.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s "
+                "AND indexname <> %s", (LIVE, table, f"{table}_pkey"))]
+            for name in indexes:  # rebuilt below: much faster than row by row
+                conn.execute(f"DROP INDEX {LIVE}.{name}")
+            columns = ", ".join(names)
+            conn.execute(f"CREATE TEMPORARY TABLE originals ON COMMIT DROP AS "
+                         f"SELECT {columns} FROM {LIVE}.{table}")
+            for k in range(1, copies):
+                values = ", ".join(f"service_id || '~{k}'" if name == "service_id" else name
+                                   for name in names)
+                conn.execute(f"INSERT INTO {LIVE}.{table} ({columns}) "
+                             f"SELECT {values} FROM originals")
+                say(f"  replicated {table} copy {k}/{copies - 1}")
+            conn.execute("DROP TABLE originals")
+        conn.execute(f"UPDATE {LIVE}.term SET df = df * %s", (copies,))
+        conn.execute(f"UPDATE {LIVE}.stats SET generation = generation + 1, docs = docs * %s, "
+                     + ", ".join(f"len_{f} = len_{f} * %s" for f in TEXT_FIELDS),
+                     (copies,) * (1 + len(TEXT_FIELDS)))
+        for statement in index_ddl(LIVE, True):
+            conn.execute(statement)
+        conn.commit()
+        conn.autocommit = True
+        try:
+            conn.execute(f"VACUUM ANALYZE {LIVE}.document")
+            conn.execute(f"VACUUM ANALYZE {LIVE}.match")
+            conn.execute(f"ANALYZE {LIVE}.term")
+        finally:
+            conn.autocommit = False
+        return conn.execute(f"SELECT count(*) FROM {LIVE}.document").fetchone()[0]
+
+
 def run_size(n: int, options: argparse.Namespace) -> dict:
     result: dict = {"n": n}
     with tempfile.TemporaryDirectory() as tmp, \
@@ -89,6 +146,12 @@ def run_size(n: int, options: argparse.Namespace) -> dict:
         db.upgrade()
         search = SearchService(settings, db, follow_commits=False)
         corpus = Corpus(seed=options.seed)
+
+        copies = max(1, options.replicate)
+        full_n, n = n, n // copies
+        if copies > 1:
+            say(f"replicated corpus: {n} listings imported and indexed, then their search "
+                f"rows copied {copies - 1} times in SQL to {full_n} (see --replicate)")
 
         # -- import by COPY ----------------------------------------------------------------
         records = corpus.iter_records(n)
@@ -116,10 +179,17 @@ def run_size(n: int, options: argparse.Namespace) -> dict:
         say(f"index build (postgres backend): {indexed} documents in {result['rebuild_s']:.1f}s "
             f"({indexed / result['rebuild_s']:.0f} docs/s)")
         say(f"import + search documents: {n / (import_s + result['rebuild_s']):.0f} listings/s")
+        if copies > 1:
+            t = time.perf_counter()
+            indexed = replicate_search_rows(search, copies)
+            say(f"replicated search rows: {indexed} documents ({copies} copies of each of "
+                f"{n} indexed listings; statistics x{copies}) in "
+                f"{time.perf_counter() - t:.0f}s")
         with search.engine.connection() as conn:
             size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
             tables = conn.execute(
                 "SELECT pg_total_relation_size('search.document') + "
+                "pg_total_relation_size('search.match') + "
                 "pg_total_relation_size('search.term')").fetchone()[0]
         say(f"database size {size / 2**20:.0f} MB, of which search tables {tables / 2**20:.0f} MB")
         if options.import_only:
@@ -177,6 +247,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--chunk", type=int, default=20000)
     parser.add_argument("--updates", type=int, default=10)
+    parser.add_argument("--replicate", type=int, default=1, metavar="K",
+                        help="index size/K listings and copy their search rows K times "
+                             "(a large index without hours of analysis)")
     parser.add_argument("--import-only", action="store_true",
                         help="import and build the index, then stop (no queries)")
     parser.add_argument("--pg-url", default=None, help="an empty PostgreSQL database")

@@ -27,6 +27,7 @@ listings.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -76,11 +77,13 @@ from .pg_schema import (
     TEXT_FIELDS,
     dutch_config_statements,
     index_ddl,
+    match_fill,
     setup_statements,
     table_ddl,
 )
 from .pg_scoring import (
     CandidateScorer,
+    GenerationCache,
     IndexStats,
     PgVocabulary,
     TermCache,
@@ -110,6 +113,10 @@ SEMANTIC_ALL_LIMIT = 50_000
 CANDIDATE_BUDGET = 2000
 #: Totals are exact up to this many listings, estimated beyond ("about"; ``_count``).
 COUNT_LIMIT = 2000
+#: Counts and facet samples that read rows first stop at this many matches and answer from
+#: them when they are all, or when they show at least PROBE_MARGIN x the limit (``_count_now``).
+PROBE_LIMIT = 500
+PROBE_MARGIN = 4
 #: Facet counts are exact for at most this many listings; over more they are estimated from
 #: a sample of this size (see ``PostgresEngine._facets``), so a facet costs the same at 1M.
 FACET_SAMPLE = 2000
@@ -124,9 +131,17 @@ class PostgresSearchError(RuntimeError):
 class _Sql:
     """A WHERE fragment with its parameters (named, so fragments combine freely)."""
 
-    def __init__(self) -> None:
+    def __init__(self, generation: int | None = None) -> None:
         self.args: dict = {}
         self._n = 0
+        #: The index generation the search started at (keys ``GenerationCache`` answers).
+        self.generation = generation
+        #: Whether counting reads rows rather than a GIN bitmap, so a short first pass pays
+        #: (``PostgresEngine._count_now``, ``_facets_now``).
+        self.probe = True
+        #: Without filters a count reads the very rows the facets count: one statement
+        #: answers both (``PostgresEngine._count_pass``); its answers by (where, limit).
+        self.shared_passes: dict[tuple[str, int], tuple] | None = None
 
     def arg(self, value) -> str:
         self._n += 1
@@ -139,10 +154,10 @@ def _open_sql(sql: _Sql, when) -> str:
     """``engine._is_open`` in SQL over the slots in ``meta`` ([weekday, opens, closes])."""
     weekday = sql.arg(when.weekday)
     if when.at is None:
-        return (f"EXISTS (SELECT 1 FROM jsonb_array_elements(meta->'slots') s "
+        return (f"EXISTS (SELECT 1 FROM jsonb_array_elements(slots) s "
                 f"WHERE (s->>0)::int = {weekday})")
     minute = sql.arg(when.at.hour * 60 + when.at.minute)
-    return ("EXISTS (SELECT 1 FROM jsonb_array_elements(meta->'slots') s WHERE "
+    return ("EXISTS (SELECT 1 FROM jsonb_array_elements(slots) s WHERE "
             f"((s->>0)::int = {weekday} AND (s->>1)::int <= {minute} "
             f"AND {minute} < (s->>2)::int) OR "
             f"(((s->>0)::int + 1) % 7 = {weekday} AND (s->>2)::int > 1440 "
@@ -185,6 +200,7 @@ class PostgresEngine(WhooshEngine):
         self.fusion = FusionConfig()
         self._ready = False
         self._terms = TermCache()
+        self._answers = GenerationCache()
 
     # -- connections -----------------------------------------------------------------------
     @contextmanager
@@ -307,11 +323,20 @@ class PostgresEngine(WhooshEngine):
             with conn.cursor().copy(f"COPY {BUILD}.vocabulary (word) FROM STDIN") as copy:
                 for word in words:
                     copy.write_row((word,))
-            conn.execute(f"INSERT INTO {BUILD}.stats VALUES (1, %s, 1, %s, %s, %s, %s, %s, %s)",
-                         (PG_SCHEMA_VERSION, count, *(totals[f] for f in TEXT_FIELDS)))
+            # The generation goes on from the live one, so answers cached per generation
+            # (``TermCache``, ``GenerationCache``) in every process expire with the swap.
+            generation = 1
+            if conn.execute("SELECT to_regclass(%s)", (f"{LIVE}.stats",)).fetchone()[0]:
+                row = conn.execute(f"SELECT generation FROM {LIVE}.stats").fetchone()
+                generation = int(row[0]) + 1 if row else 1
+            conn.execute(f"INSERT INTO {BUILD}.stats VALUES (1, %s, %s, %s, %s, %s, %s, %s, %s)",
+                         (PG_SCHEMA_VERSION, generation, count,
+                          *(totals[f] for f in TEXT_FIELDS)))
+            conn.execute(match_fill(BUILD))
             for statement in index_ddl(BUILD, True):
                 conn.execute(statement)
             conn.execute(f"ANALYZE {BUILD}.document")
+            conn.execute(f"ANALYZE {BUILD}.match")
             conn.execute(f"ANALYZE {BUILD}.term")
             conn.execute(f"DROP SCHEMA IF EXISTS {LIVE} CASCADE")
             conn.execute(f"ALTER SCHEMA {BUILD} RENAME TO {LIVE}")
@@ -350,12 +375,14 @@ class PostgresEngine(WhooshEngine):
                 for field, value in zip(TEXT_FIELDS, lengths, strict=True):
                     totals[field] -= value
             conn.execute(f"DELETE FROM {LIVE}.document WHERE service_id = ANY(%s)", (ids,))
+            conn.execute(f"DELETE FROM {LIVE}.match WHERE service_id = ANY(%s)", (ids,))
             if new_rows:
                 columns = ", ".join(DOCUMENT_COLUMNS)
                 with conn.cursor().copy(
                         f"COPY {LIVE}.document ({columns}) FROM STDIN") as copy:
                     for row in new_rows.values():
                         copy.write_row(self._copy_values(row))
+                conn.execute(match_fill(LIVE, "service_id = ANY(%s)"), (sorted(new_rows),))
                 for row in new_rows.values():
                     delta.update(row.lexemes)
                     for field in TEXT_FIELDS:
@@ -402,10 +429,19 @@ class PostgresEngine(WhooshEngine):
     # -- search ----------------------------------------------------------------------------
     def search(self, params: SearchParams) -> SearchResult:
         self._ensure_tables()
+        # A new query's vector is on its way while this thread takes a connection, reads the
+        # statistics and plans the query (as in the Whoosh engine; the model runs without the
+        # GIL); ``_bridge`` waits for it, within the semantic time budget.
+        pending = self._start_query_vector(params)
         with self.connection() as conn:
-            return self._search(conn, params)
+            return self._search(conn, params, pending)
 
-    def _search(self, conn, params: SearchParams) -> SearchResult:
+    def _start_query_vector(self, params: SearchParams):
+        if not params.q.strip() or not self._semantic_ready():
+            return None
+        return self.semantic.start_query(params.q)
+
+    def _search(self, conn, params: SearchParams, pending=None) -> SearchResult:
         today = self.today()
         # Every statement of a search touches a bounded number of rows: compiling it (JIT)
         # or starting parallel workers costs more than it saves, and parallel scans would
@@ -413,9 +449,11 @@ class PostgresEngine(WhooshEngine):
         # listings a text query matches badly (often 20 times too many), and with a LIMIT
         # then prefers reading the whole table to the GIN index: sequential scans only when
         # no index applies. Reverted when the search's transaction ends.
-        conn.execute("SET LOCAL jit = off")
-        conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        conn.execute("SET LOCAL enable_seqscan = off")
+        # (One round trip; ``synchronize_seqscans``: every scan starts at the table's start.)
+        conn.execute("SELECT set_config('jit', 'off', true), "
+                     "set_config('max_parallel_workers_per_gather', '0', true), "
+                     "set_config('enable_seqscan', 'off', true), "
+                     "set_config('synchronize_seqscans', 'off', true)")
         stats = self._stats(conn)
         local = self.local_municipalities(conn, stats)
         stored: dict[str, dict] = {}
@@ -428,14 +466,14 @@ class PostgresEngine(WhooshEngine):
         plan = self.planner.plan(params.q, local_municipalities=local,
                                  detect_places=params.detect_places,
                                  vocabulary=PgVocabulary(conn), language=detection.lang)
-        sql = _Sql()
+        sql = _Sql(stats.generation if stats is not None else None)
         base = self._rules_sql(sql, params, today)
         filters = self._filter_sql(sql, params, near, today)
         focus = near or plan.place
         text = None
         related = None
         if not plan.is_empty:
-            text = f"tokens @@ {sql.arg(self._tsquery(plan))}::tsquery"
+            text = f"words @@ {sql.arg(self._tsquery(plan))}::tsquery"
             codes = set(params.category) | {code for code, strength in plan.categories.items()
                                             if strength >= RELATED_MIN_STRENGTH}
             codes &= set(CATEGORY_BITS)
@@ -444,9 +482,11 @@ class PostgresEngine(WhooshEngine):
         elif params.q.strip() and plan.place is None:
             text = "false"  # only unusable words: nothing matches
         everything = " AND ".join([base, *filters.values()])
-        query_vector = self._bridge(params, plan, detection) if text is not None else None
+        if not filters:
+            sql.shared_passes = {}
+        query_vector = self._bridge(pending, plan, detection) if text is not None else None
         if query_vector is not None and text != "false":
-            text = f"tokens @@ {sql.arg(self._tsquery(plan))}::tsquery"  # with the bridges
+            text = f"words @@ {sql.arg(self._tsquery(plan))}::tsquery"  # with the bridges
 
         why_words: dict[str, list[str]] = {}
         if text is None:
@@ -461,7 +501,7 @@ class PostgresEngine(WhooshEngine):
              total_estimated) = self._text_search(
                 conn, sql, everything, text, related, plan, params, focus, stats, stored,
                 query_vector, detection)
-            facet_where = f"{base} AND ({text_where})"
+            facet_where = f"{base} AND {text_where}"  # text_where is one term
             if total == 0 and text != "false" and not filters and params.q.strip():
                 total, page_ids, scores_of = self._dutch_fallback(conn, params, everything,
                                                                   sql)
@@ -482,12 +522,13 @@ class PostgresEngine(WhooshEngine):
         self.semantic, self.fusion = semantic, fusion
         return self
 
-    def _bridge(self, params: SearchParams, plan: QueryPlan, detection):
-        """The query's vector (None without semantic search), after adding the thesaurus
-        phrases close in meaning to the plan, as the Whoosh engine does."""
-        if not params.q.strip() or not self._semantic_ready():
+    def _bridge(self, pending, plan: QueryPlan, detection):
+        """The query's vector (None without semantic search, or when it did not come within
+        the budget), after adding the thesaurus phrases close in meaning to the plan, as the
+        Whoosh engine does. ``pending``: from :meth:`_start_query_vector`."""
+        if pending is None:
             return None
-        query_vector = self.semantic.query_vector(params.q)
+        query_vector = pending.result()
         if query_vector is not None and detection.lang is not None:
             config = self.fusion
             phrases = self.semantic.nearest_phrases(
@@ -576,37 +617,78 @@ class PostgresEngine(WhooshEngine):
             if params.sort == "start_date":
                 order = "course_start NULLS LAST, folded_name, service_id"
             rows = conn.execute(
-                f"SELECT service_id FROM {LIVE}.document WHERE {where} ORDER BY {order} "
+                f"SELECT service_id FROM {LIVE}.match WHERE {where} ORDER BY {order} "
                 f"LIMIT {limit} OFFSET {offset}", sql.args).fetchall()
             return total, estimated, [(r[0], 0.0) for r in rows]
         point = _point(sql, focus)
         km, comes, factor = _place_sql(sql, focus)
-        close = f"ST_DWithin(geog, {point}, {sql.arg(PLACE_FAR_KM * 1000.0)}, false)"
+        located = f"geog IS NOT NULL AND NOT {comes}"
         if params.sort == "distance":
-            order = f"CASE WHEN {comes} THEN 1e8 ELSE coalesce({km}, 'Infinity') END, " \
-                    "folded_name, service_id"
+            parts = [("near", located), ("name", comes), ("name", f"geog IS NULL AND NOT {comes}")]
         elif params.sort == "start_date":
-            order = f"course_start NULLS LAST, {factor} DESC, folded_name, service_id"
+            rows = conn.execute(
+                f"SELECT service_id, {factor} FROM {LIVE}.match WHERE {where} "
+                f"ORDER BY course_start NULLS LAST, {factor} DESC, folded_name, service_id "
+                f"LIMIT {limit} OFFSET {offset}", sql.args).fetchall()
+            return total, estimated, [(r[0], float(r[1])) for r in rows]
         else:
-            order = f"{factor} DESC, folded_name, service_id"
-        first = f"{where} AND ({close} OR {comes})"
-        rows = conn.execute(
-            f"SELECT service_id, {factor}, count(*) OVER () FROM {LIVE}.document "
-            f"WHERE {first} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
-            sql.args).fetchall()
-        page = [(r[0], float(r[1])) for r in rows]
-        if len(page) < limit and total:
-            # The rest (farther away, the same low factor) in alphabetical order.
-            near_count = rows[0][2] if rows else conn.execute(
-                f"SELECT count(*) FROM {LIVE}.document WHERE {first}", sql.args).fetchone()[0]
-            if total > near_count:
-                rest_offset = max(0, offset - near_count)
-                more = conn.execute(
-                    f"SELECT service_id FROM {LIVE}.document WHERE {where} "
-                    f"AND NOT ({close} OR {comes}) ORDER BY folded_name, service_id "
-                    f"LIMIT {limit - len(page)} OFFSET {rest_offset}", sql.args).fetchall()
-                page += [(r[0], PLACE_FAR_FACTOR) for r in more]
-        return total, estimated, page
+            # By the place factor: listings nearer than ``bonus_km`` outrank those that come
+            # to you, which outrank the rest within PLACE_FAR_KM; beyond, all alike by name.
+            bonus_km = PLACE_DECAY_KM * math.log(PLACE_NEAR_BONUS / PLACE_AREA_BONUS) \
+                if PLACE_NEAR_BONUS > PLACE_AREA_BONUS else 0.0
+            inner = f"ST_DWithin(geog, {point}, {sql.arg(bonus_km * 1000.0)}, false)"
+            close = f"ST_DWithin(geog, {point}, {sql.arg(PLACE_FAR_KM * 1000.0)}, false)"
+            parts = [("near", f"{located} AND {inner}"), ("name", comes),
+                     ("near", f"{located} AND NOT {inner} AND {close}"),
+                     ("name", f"NOT {comes} AND NOT coalesce({close}, false)")]
+        return total, estimated, self._page_of_parts(conn, sql, where, point, km, factor,
+                                                     parts, offset, limit)
+
+    @staticmethod
+    def _page_of_parts(conn, sql: _Sql, where: str, point: str, km: str, factor: str,
+                       parts: list[tuple[str, str]], offset: int, limit: int
+                       ) -> list[tuple[str, float]]:
+        """A page of browsing near a place, ordered as the Whoosh backend orders it, from
+        ``parts`` that follow each other: ("near", condition), nearest first and at one
+        distance by name, or ("name", condition), by name.
+
+        Why not one ``ORDER BY``: ordering every listing of a region by its distance costs
+        a sort of tens of thousands of rows at a million listings, for a page of ten. The
+        GiST index gives the nearest ones in order (``<->``, a nearest-neighbour scan that
+        stops after the page); as listings at one address tie and go by name, the page is
+        then taken, exactly ordered, from all listings within the distance of the last."""
+        need = offset + limit
+        ordered: list[tuple[str, float]] = []
+        for kind, condition in parts:
+            if len(ordered) >= need:
+                break
+            # ``ordered`` holds all of the earlier parts (they were fewer than ``need``).
+            want = need - len(ordered)
+            scope = f"{where} AND {condition}"
+            if kind == "name":
+                ordered += [(r[0], float(r[1])) for r in conn.execute(
+                    f"SELECT service_id, {factor} FROM {LIVE}.match WHERE {scope} "
+                    f"ORDER BY folded_name, service_id LIMIT {want}", sql.args)]
+                continue
+            # Bitmap scans (of the "near" filter, say) would read and sort the whole region.
+            conn.execute("SET LOCAL enable_bitmapscan = off")
+            try:
+                far = conn.execute(
+                    f"SELECT max(d) FROM (SELECT geog <-> {point} AS d FROM {LIVE}.match "
+                    f"WHERE {scope} ORDER BY geog <-> {point} LIMIT {want}) s",
+                    sql.args).fetchone()[0]
+            finally:
+                conn.execute("SET LOCAL enable_bitmapscan = on")
+            if far is None:
+                continue
+            # A margin beyond the nearest-neighbour distance (``<->`` and ``ST_Distance`` on
+            # the sphere may differ slightly); the exact order comes from ``km`` below.
+            within = f"ST_DWithin(geog, {point}, {sql.arg(float(far) * 1.01 + 1.0)}, false)"
+            ordered += [(r[0], float(r[1])) for r in conn.execute(
+                f"SELECT service_id, {factor}, {km} AS k FROM {LIVE}.match "
+                f"WHERE {scope} AND {within} ORDER BY k, folded_name, service_id "
+                f"LIMIT {want}", sql.args)]
+        return ordered[offset:offset + limit]
 
     # -- text ------------------------------------------------------------------------------
     def _text_search(self, conn, sql: _Sql, everything: str, text: str, related: str | None,
@@ -618,11 +700,14 @@ class PostgresEngine(WhooshEngine):
         lexemes = self._lexemes(plan)
         df = self._terms.df(conn, stats.generation, lexemes)
         items = prerank_items(plan, df, stats.docs)
-        if is_broad(items, stats.docs):
+        broad = is_broad(items, stats.docs, df)
+        if broad:
             # Counting and the facet sample read the table in order and stop early, instead
             # of building the GIN bitmap of (nearly) every listing: the same test, written
             # so that the GIN index does not apply (other filters' indexes still do).
             text = f"coalesce({text}, false)"
+        else:  # the GIN bitmap is built whole: a short first pass would build it twice
+            sql.probe = False
         extra_cols = f", {related}" if related is not None else ", false"
         if params.sort == "distance" and focus is not None:
             municipality = sql.arg(focus.municipality or "")
@@ -641,7 +726,7 @@ class PostgresEngine(WhooshEngine):
             limit = False
             prerank = self._prerank_sql(sql, items, focus, None)
             rows = conn.execute(
-                f"WITH ids AS (SELECT service_id FROM {LIVE}.document WHERE {everything}), "
+                f"WITH ids AS (SELECT service_id FROM {LIVE}.match WHERE {everything}), "
                 f"top AS ({prerank}) {details}", sql.args).fetchall()
             matched_total = all_total = 0
         else:
@@ -650,11 +735,15 @@ class PostgresEngine(WhooshEngine):
             essential = essential_items(items, CANDIDATE_BUDGET)
             prerank = self._prerank_sql(sql, items, focus, wanted)
             for chosen in (essential, items):
-                found = f"tokens @@ {sql.arg(' | '.join(i for i, _, _ in chosen))}::tsquery"
-                ids = (f"(SELECT service_id FROM {LIVE}.document WHERE {everything} AND "
+                found = f"words @@ {sql.arg(' | '.join(i for i, _, _ in chosen))}::tsquery"
+                if chosen is items and broad:
+                    # Narrow filters (the essential words gave too few): their indexes pick
+                    # the rows and each is tested, instead of a GIN bitmap of every word.
+                    found = text
+                ids = (f"(SELECT service_id FROM {LIVE}.match WHERE {everything} AND "
                        f"{found} LIMIT {CANDIDATE_BUDGET})")
                 if related is not None:
-                    ids += (f" UNION (SELECT service_id FROM {LIVE}.document WHERE "
+                    ids += (f" UNION (SELECT service_id FROM {LIVE}.match WHERE "
                             f"{everything} AND {related} LIMIT {wanted})")
                 rows = conn.execute(f"WITH ids AS MATERIALIZED ({ids}), top AS ({prerank}) "
                                     f"{details}", sql.args).fetchall()
@@ -689,7 +778,7 @@ class PostgresEngine(WhooshEngine):
             # Related needs follow the text matches (only when the words matched anything).
             if not any_text and not limit:
                 any_text = conn.execute(
-                    f"SELECT EXISTS (SELECT 1 FROM {LIVE}.document WHERE {text})",
+                    f"SELECT EXISTS (SELECT 1 FROM {LIVE}.match WHERE {text})",
                     sql.args).fetchone()[0]
             any_text = any_text or matched_total > 0
             if any_text:
@@ -742,48 +831,87 @@ class PostgresEngine(WhooshEngine):
                      wanted: int | None) -> str:
         """The best ``wanted`` of the listings in ``ids`` by the pre-rank: the sum of the
         weights of the alternatives each contains (times the place factor with a place).
-        ``tok`` is the tokens detoasted once per row (``||`` returns a plain copy), so the
-        many ``@@`` do not each decompress the vector again."""
+        ``words`` (``search.match``) is small and stored uncompressed, so the many ``@@``
+        read it in place."""
         score = (f"(SELECT coalesce(sum(q.w), 0) FROM unnest("
                  f"{sql.arg([i for i, _, _ in items])}::tsquery[], "
-                 f"{sql.arg([w for _, w, _ in items])}::float8[]) q(t, w) WHERE x.tok @@ q.t)")
+                 f"{sql.arg([w for _, w, _ in items])}::float8[]) q(t, w) WHERE d.words @@ q.t)")
         if focus is not None:  # the re-ranking's place factor, so near listings make the cut
             score = f"{score} * {_place_sql(sql, focus)[2]}"
-        return (f"SELECT d.service_id, {score} AS pre FROM ids JOIN {LIVE}.document d "
-                "USING (service_id) CROSS JOIN LATERAL (SELECT d.tokens || ''::tsvector AS tok "
-                "OFFSET 0) x ORDER BY pre DESC, d.service_id"
+        return (f"SELECT d.service_id, {score} AS pre FROM ids JOIN {LIVE}.match d "
+                "USING (service_id) ORDER BY pre DESC, d.service_id"
                 + ("" if wanted is None else f" LIMIT {wanted}"))
 
-    @staticmethod
-    def _count(conn, sql: _Sql, where: str, part: str | None = None):
+    def _count(self, conn, sql: _Sql, where: str, part: str | None = None):
+        """``_count_now``, answered from the per-generation cache when asked before."""
+        return self._cached(sql, ("count", where, part, COUNT_LIMIT, PROBE_LIMIT),
+                            lambda: self._count_now(conn, sql, where, part))
+
+    def _cached(self, sql: _Sql, what: tuple, compute):
+        """``compute()``, or its answer from an earlier search at the same index generation
+        (``GenerationCache``; the key holds the statement's SQL and all arguments)."""
+        if sql.generation is None:
+            return compute()
+        key = GenerationCache.key(*what, sql.args)
+        found = self._answers.get(sql.generation, key)
+        if found is None:
+            found = compute()
+            self._answers.put(sql.generation, key, found)
+        return copy.deepcopy(found)
+
+    def _count_now(self, conn, sql: _Sql, where: str, part: str | None = None):
         """How many listings match: exact up to COUNT_LIMIT, else estimated ("about"), as
         ``(count, estimated)``; with ``part``, also how many of them match ``part``, as
         ``(count, estimated, part_count)``.
 
         The estimate: PostgreSQL reads the table in physical order (sequential and bitmap
-        scans; parallel and synchronised scans are switched off for this statement), so
-        when the COUNT_LIMIT-th match lies in block b of p, about COUNT_LIMIT * p / b
-        listings match. Table order has nothing to do with the words or the filters.
-        (``_search`` has switched parallel workers off for the whole search.)"""
-        conn.execute("SET LOCAL synchronize_seqscans = off")
-        conn.execute("SET LOCAL enable_indexscan = off")
-        try:
-            found, last, in_part = conn.execute(
-                f"SELECT count(*), max(ctid), count(*) FILTER (WHERE p) FROM (SELECT ctid, "
-                f"{part or 'true'} AS p FROM {LIVE}.document WHERE {where} "
-                f"LIMIT {COUNT_LIMIT + 1}) s", sql.args).fetchone()
-        finally:
-            conn.execute("SET LOCAL enable_indexscan = on")
-        scale = 1.0
-        if found > COUNT_LIMIT:
-            block = int(str(last).strip("()").split(",")[0]) + 1
-            pages = conn.execute(f"SELECT pg_relation_size('{LIVE}.document') / "
-                                 "current_setting('block_size')::int").fetchone()[0]
-            scale = max(pages, block) / block
+        scans; parallel and synchronised scans are switched off for the search), so when the
+        k-th match lies in block b of p, about k * p / b listings match. Table order has
+        nothing to do with the words or the filters.
+
+        When the statement reads rows rather than an index (``sql.probe``: browsing, broad
+        words), a first pass stops at PROBE_LIMIT matches: all of them (exact), or so early
+        in the table that the total is at least PROBE_MARGIN times COUNT_LIMIT (the odds of
+        that happening for a total under COUNT_LIMIT are nil), and then that estimate is
+        the answer; only in between does the full pass up to COUNT_LIMIT run."""
+        if sql.probe and PROBE_LIMIT < COUNT_LIMIT:
+            found, block, in_part = self._count_pass(conn, sql, where, part, PROBE_LIMIT)
+            if found <= PROBE_LIMIT:
+                return (found, False) if part is None else (found, False, in_part)
+            scale = self._pages(conn) / block
+            if found * scale >= PROBE_MARGIN * COUNT_LIMIT:
+                count = round(found * scale)
+                return (count, True) if part is None else (count, True, round(in_part * scale))
+        found, block, in_part = self._count_pass(conn, sql, where, part, COUNT_LIMIT)
+        scale = max(self._pages(conn), block) / block if found > COUNT_LIMIT else 1.0
         count = max(int(found), round(found * scale))
         if part is None:
             return count, found > COUNT_LIMIT
         return count, found > COUNT_LIMIT, round(in_part * scale)
+
+    def _count_pass(self, conn, sql: _Sql, where: str, part: str | None, limit: int
+                    ) -> tuple[int, int, int]:
+        """The first ``limit`` + 1 matches in table order: how many, the block of the last
+        (counted from 1), and how many of them match ``part``. Without filters the facets
+        count the same rows: then the facet statement runs here and keeps its answer."""
+        if sql.shared_passes is not None:
+            _, found, _, block, in_part = self._facet_pass(conn, sql, where, {}, limit, part)
+            return found, block, in_part
+        conn.execute("SET LOCAL enable_indexscan = off")  # physical order: bitmap or seq scan
+        try:
+            found, last, in_part = conn.execute(
+                f"SELECT count(*), max(ctid), count(*) FILTER (WHERE p) FROM (SELECT ctid, "
+                f"{part or 'true'} AS p FROM {LIVE}.match WHERE {where} "
+                f"LIMIT {limit + 1}) s", sql.args).fetchone()
+        finally:
+            conn.execute("SET LOCAL enable_indexscan = on")
+        block = int(str(last).strip("()").split(",")[0]) + 1 if last is not None else 1
+        return int(found), block, int(in_part)
+
+    @staticmethod
+    def _pages(conn) -> int:
+        return max(1, conn.execute(f"SELECT pg_relation_size('{LIVE}.match') / "
+                                   "current_setting('block_size')::int").fetchone()[0])
 
     def _rerank(self, conn, rows, order: np.ndarray, scores: np.ndarray,
                 scorer: CandidateScorer, plan: QueryPlan, params: SearchParams,
@@ -856,9 +984,10 @@ class PostgresEngine(WhooshEngine):
         """Nothing found by our analysis: PostgreSQL's Dutch stemmer with unaccent."""
         query = sql.arg(params.q)
         rows = conn.execute(
-            f"SELECT service_id, ts_rank(dutch, q) FROM {LIVE}.document, "
-            f"websearch_to_tsquery('{DUTCH_CONFIG}', {query}) q "
-            f"WHERE {everything} AND dutch @@ q ORDER BY 2 DESC, service_id LIMIT 1000",
+            f"SELECT d.service_id, ts_rank(d.dutch, q) FROM {LIVE}.document d, "
+            f"websearch_to_tsquery('{DUTCH_CONFIG}', {query}) q WHERE d.dutch @@ q AND "
+            f"EXISTS (SELECT 1 FROM {LIVE}.match WHERE match.service_id = d.service_id AND "
+            f"{everything}) ORDER BY 2 DESC, d.service_id LIMIT 1000",
             sql.args).fetchall()
         start = (params.page - 1) * params.per_page
         page = [r[0] for r in rows[start:start + params.per_page]]
@@ -867,49 +996,48 @@ class PostgresEngine(WhooshEngine):
     # -- facets ----------------------------------------------------------------------------
     def _facets(self, conn, sql: _Sql, where: str, filters: dict[str, str],
                 total: int) -> tuple[dict[str, dict[str, int]], bool]:
+        """``_facets_now``, answered from the per-generation cache when asked before."""
+        return self._cached(sql, ("facets", where, tuple(filters.items()), total,
+                                 FACET_SAMPLE, COUNT_LIMIT, PROBE_LIMIT, PROBE_MARGIN),
+                            lambda: self._facets_now(conn, sql, where, filters, total))
+
+    def _facets_now(self, conn, sql: _Sql, where: str, filters: dict[str, str],
+                    total: int) -> tuple[dict[str, dict[str, int]], bool]:
         """Counts per facet value in one statement; a facet's own filter is left out of its
         counts (disjunctive facets), as in the Whoosh backend.
 
         Exact while the listings to count are at most FACET_SAMPLE; beyond that, counted over
         the first FACET_SAMPLE + 1 of them (table order, which has nothing to do with the
         facets) and scaled to the whole set, whose size follows from ``total`` (the listings
-        that pass every filter) and the share of the sample that passes every filter. Returns
-        the counts and whether they are estimates."""
-        flags = [f"({condition}) AS f_{name}" for name, condition in filters.items()]
-        every = " AND ".join(f"f_{key}" for key in filters) or "true"
-        values = {
-            "category": "unnest(categories)", "theme": "unnest(themes)",
-            "audience": "unnest(audiences)", "type": "type", "access": "access",
-            "cost": "cost", "municipality": "unnest(serves)", "kern": "unnest(kernen)",
-            "lang": "unnest(languages)",
-        }
-        needed = {"categories", "themes", "audiences", "type", "access", "cost", "serves",
-                  "kernen", "languages"}
-        parts = [f"SELECT '' AS facet, NULL AS v, count(*), count(*) FILTER (WHERE {every}) "
-                 "FROM m"]
-        for name in FACET_NAMES:
-            others = [f"f_{key}" for key in filters if key != name]
-            condition = " AND ".join(others) if others else "true"
-            parts.append(f"SELECT '{name}', v, count(*), 0 FROM "
-                         f"(SELECT {values[name]} AS v FROM m WHERE {condition}) x "
-                         "WHERE v IS NOT NULL GROUP BY v")
-        statement = (f"WITH m AS MATERIALIZED (SELECT {', '.join(sorted(needed))}"
-                     f"{', ' if flags else ''}{', '.join(flags)} FROM {LIVE}.document "
-                     f"WHERE {where} LIMIT {FACET_SAMPLE + 1}) " + " UNION ALL ".join(parts))
-        result: dict[str, dict[str, int]] = {name: {} for name in FACET_NAMES}
-        sampled = passing = 0
-        for facet, value, count, count_all in conn.execute(statement, sql.args):
-            if facet:
-                result[facet][value] = int(count)
+        that pass every filter) and the share of the sample that passes every filter. When
+        the statement reads rows (``sql.probe``), a first pass over PROBE_LIMIT + 1 listings
+        answers when they are all, or when they lie so early in the table that the set is
+        at least PROBE_MARGIN x FACET_SAMPLE (scaled by table position, as ``_count_now``).
+        Returns the counts and whether they are estimates."""
+        scale = 1.0
+        estimated = False
+        done = False
+        if sql.probe and PROBE_LIMIT < FACET_SAMPLE:
+            result, sampled, passing, block, _ = self._facet_pass(conn, sql, where, filters,
+                                                               PROBE_LIMIT)
+            if sampled <= PROBE_LIMIT:
+                done = True
             else:
-                sampled, passing = int(count), int(count_all)
-        estimated = sampled > FACET_SAMPLE
+                size = sampled * self._pages(conn) / block
+                if size >= PROBE_MARGIN * FACET_SAMPLE:
+                    done = estimated = True
+                    scale = size / sampled
+        if not done:
+            result, sampled, passing, _, _ = self._facet_pass(conn, sql, where, filters,
+                                                           FACET_SAMPLE)
+            estimated = sampled > FACET_SAMPLE
+            if estimated:
+                if passing:
+                    size = total * sampled / passing
+                else:  # the filters are narrow: count (or estimate) the whole set
+                    size = self._count(conn, sql, where)[0]
+                scale = max(1.0, size / sampled)
         if estimated:
-            if passing:
-                size = total * sampled / passing
-            else:  # the filters are narrow: count (or estimate) the whole set
-                size = self._count(conn, sql, where)[0]
-            scale = max(1.0, size / sampled)
             result = {name: {value: max(1, round(count * scale))
                              for value, count in counts.items()}
                       for name, counts in result.items()}
@@ -920,6 +1048,59 @@ class PostgresEngine(WhooshEngine):
                 counts = dict(top)
             result[name] = dict(sorted(counts.items()))
         return result, estimated
+
+    @staticmethod
+    def _facet_pass(conn, sql: _Sql, where: str, filters: dict[str, str], limit: int,
+                    part: str | None = None):
+        """Facet counts over the first ``limit`` + 1 listings of ``where`` in table order, as
+        ``(counts, how many listings, how many pass every filter, block of the last, how
+        many match part)``; kept for the search when a count may ask the same."""
+        shared = sql.shared_passes if not filters else None
+        kept = shared.get((where, limit)) if shared is not None else None
+        if kept is not None and (part is None or kept[5] == part):
+            counts, *rest = kept[:5]
+            return ({name: dict(values) for name, values in counts.items()}, *rest)
+        flags = [f"({condition}) AS f_{name}" for name, condition in filters.items()]
+        every = " AND ".join(f"f_{key}" for key in filters) or "true"
+        values = {
+            "category": "unnest(categories)", "theme": "unnest(themes)",
+            "audience": "unnest(audiences)", "type": "type", "access": "access",
+            "cost": "cost", "municipality": "unnest(serves)", "kern": "unnest(kernen)",
+            "lang": "unnest(languages)",
+        }
+        needed = {"categories", "themes", "audiences", "type", "access", "cost", "serves",
+                  "kernen", "languages", "ctid"}
+        parts = [f"SELECT '' AS facet, max(ctid)::text AS v, count(*), "
+                 f"count(*) FILTER (WHERE {every}), count(*) FILTER (WHERE p_part) FROM m"]
+        for name in FACET_NAMES:
+            others = [f"f_{key}" for key in filters if key != name]
+            condition = " AND ".join(others) if others else "true"
+            parts.append(f"SELECT '{name}', v, count(*), 0, 0 FROM "
+                         f"(SELECT {values[name]} AS v FROM m WHERE {condition}) x "
+                         "WHERE v IS NOT NULL GROUP BY v")
+        statement = (f"WITH m AS MATERIALIZED (SELECT {', '.join(sorted(needed))}"
+                     f", {part or 'true'} AS p_part{', ' if flags else ''}{', '.join(flags)} "
+                     f"FROM {LIVE}.match WHERE {where} LIMIT {limit + 1}) "
+                     + " UNION ALL ".join(parts))
+        result: dict[str, dict[str, int]] = {name: {} for name in FACET_NAMES}
+        sampled = passing = in_part = 0
+        block = 1
+        conn.execute("SET LOCAL enable_indexscan = off")  # physical order: bitmap or seq scan
+        try:
+            for facet, value, count, count_all, count_part in conn.execute(statement,
+                                                                           sql.args):
+                if facet:
+                    result[facet][value] = int(count)
+                else:
+                    sampled, passing, in_part = int(count), int(count_all), int(count_part)
+                    if value:
+                        block = int(value.strip("()").split(",")[0]) + 1
+        finally:
+            conn.execute("SET LOCAL enable_indexscan = on")
+        if shared is not None:
+            shared[(where, limit)] = ({name: dict(values) for name, values in result.items()},
+                                      sampled, passing, block, in_part, part)
+        return result, sampled, passing, block, in_part
 
     # -- results ---------------------------------------------------------------------------
     @staticmethod

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -31,6 +32,7 @@ from .query import FIELD_BOOSTS, PHRASE_FIELDS, QueryPlan
 from .scoring import K1, B
 
 TRIGRAM_THRESHOLD = 0.3
+_QUOTED = re.compile(r"'((?:[^']|'')*)'")
 _TSV_ITEM = re.compile(r"'((?:[^']|'')*)'(?::([0-9A-D,]+))?")
 
 
@@ -82,6 +84,58 @@ class TermCache:
         return {lexeme: value for lexeme, value in cached.items() if value > 0}
 
 
+class GenerationCache:
+    """Answers of bounded statements (counts, facet counts) kept per index generation.
+
+    Why: browsing (no words, only filters or a place) and paging through a result ask
+    PostgreSQL the same counting questions again and again, and at a million listings each
+    costs a scan of thousands of rows. The answers change only when the index does, and every
+    change bumps the generation in ``search.stats`` (a rebuild too), which every search reads
+    first; so an answer is reused only while the generation is the one it was computed at,
+    on every web node alike. The key is the statement and all its arguments (the date
+    included, so ended courses drop out the next day). Bounded: least recently used first out.
+    """
+
+    def __init__(self, limit: int = 2000) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._entries: OrderedDict = OrderedDict()
+
+    @staticmethod
+    def key(*parts) -> tuple:
+        """A hashable key from statements and argument dicts (lists become tuples)."""
+
+        def frozen(value):
+            if isinstance(value, dict):
+                return tuple(sorted((k, frozen(v)) for k, v in value.items()))
+            if isinstance(value, (list, tuple, set, frozenset)):
+                return tuple(frozen(v) for v in value)
+            return value
+
+        return tuple(frozen(part) for part in parts)
+
+    def get(self, generation: int, key: tuple):
+        with self._lock:
+            if generation != self._generation:
+                return None
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, generation: int, key: tuple, value) -> None:
+        with self._lock:
+            if generation < self._generation:
+                return  # computed before a newer generation was seen: not worth keeping
+            if generation != self._generation:
+                self._generation, self._entries = generation, OrderedDict()
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.limit:
+                self._entries.popitem(last=False)
+
+
 def essential_items(items: list[tuple[str, float, int]], budget: int
                     ) -> list[tuple[str, float, int]]:
     """The alternatives that find the candidates: the strongest first, as long as together
@@ -102,24 +156,30 @@ def essential_items(items: list[tuple[str, float, int]], budget: int
 
 
 #: A text query is "broad" when (sum of its lexemes' document frequencies) x (the share of
-#: listings it matches) exceeds this: then building its GIN bitmap (cost ~ the sum) costs
-#: more than reading the table in order until COUNT_LIMIT matches (cost ~ 1 / the share).
-BROAD_SWITCH = 150_000
+#: listings it matches) exceeds this: then building its GIN bitmap (cost ~ the sum, about
+#: 3 us per entry) costs more than reading the table in order until the first pass's 500
+#: matches (cost ~ 500 / the share, about 10 us per ``search.match`` row tested).
+BROAD_SWITCH = 5_000
 
 
-def is_broad(items: list[tuple[str, float, int]], docs: int) -> bool:
+def is_broad(items: list[tuple[str, float, int]], docs: int,
+             df: dict[str, int] | None = None) -> bool:
     """Whether the query matches so many listings that counting them is cheaper by reading
     the table than through the GIN index (see ``BROAD_SWITCH``). The share assumes the
-    words occur independently."""
+    words occur independently. The GIN index reads the postings of every lexeme in the
+    query, those inside phrases too (their document frequencies from ``df``)."""
     if docs <= 0:
         return False
     postings = 0
     missing = 1.0
-    for item, _, df in items:
-        if item.startswith("("):  # a phrase: its listings are among its words' listings
+    for item, _, freq in items:
+        if item.startswith("("):  # a phrase: its listings are among its words' listings,
+            # but the index still reads the postings of each of its words
+            postings += sum((df or {}).get(lexeme.replace("''", "'"), freq)
+                            for lexeme in _QUOTED.findall(item))
             continue
-        postings += df
-        missing *= max(0.0, 1.0 - df / docs)
+        postings += freq
+        missing *= max(0.0, 1.0 - freq / docs)
     return postings * (1.0 - missing) > BROAD_SWITCH
 
 

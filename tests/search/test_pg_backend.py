@@ -195,6 +195,8 @@ def test_dutch_unaccent_second_chance(postgres_url, tmp_path):  # noqa: F811
         assert "ontmoetingscaf" in row[0]  # unaccented and stemmed by PostgreSQL
         conn.execute("UPDATE search.document SET tokens = ''::tsvector WHERE service_id = %s",
                      (listing_id,))
+        conn.execute("UPDATE search.match SET words = ''::tsvector WHERE service_id = %s",
+                     (listing_id,))
         conn.commit()
     found = _search(service, {"q": "qzxvello"})
     assert [h.id for h in found.hits] == [listing_id]
@@ -347,3 +349,24 @@ def test_totals_over_the_count_limit_are_estimated(pair, monkeypatch, args):
     assert estimated.extra["total_estimated"]
     assert estimated.total == pytest.approx(exact.total, rel=0.5)
     assert [h.id for h in estimated.hits] == [h.id for h in exact.hits]
+
+
+@pytest.mark.parametrize("args", [{"q": "", "near": "Gorinchem", "km": "25", "sort": "distance"},
+                                  {"q": "", "near": "Veghel", "km": "10", "sort": "distance"},
+                                  {"q": "", "near": "Gorinchem", "km": "25"},
+                                  {"q": "Gorinchem"},
+                                  {"q": "", "near": "Werkendam", "km": "25",
+                                   "sort": "start_date"}])
+def test_browsing_near_a_place_pages_like_whoosh(pair, args):
+    """Browsing near a place takes the nearest listings from the index, then those that
+    come to you, then the rest: every page, also across those parts, is the Whoosh
+    backend's."""
+    whoosh, postgres = pair
+    expected = _search(whoosh, {**args, "per_page": "100"})
+    assert expected.total > 6
+    for page in range(1, (min(expected.total, 99) + 2) // 3 + 1):
+        found = _search(postgres, {**args, "per_page": "3", "page": str(page)})
+        assert [h.id for h in found.hits] == \
+            [h.id for h in expected.hits[(page - 1) * 3:page * 3]], page
+        assert [h.distance_km for h in found.hits] == \
+            [h.distance_km for h in expected.hits[(page - 1) * 3:page * 3]]
