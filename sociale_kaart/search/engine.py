@@ -147,6 +147,19 @@ def _edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+def bridge_by_meaning(semantic, planner: QueryPlanner, config: FusionConfig, plan: QueryPlan,
+                      query_vector: np.ndarray | None, detection: Detection) -> None:
+    """Add the thesaurus phrases closest in meaning to the query to the plan (any language in,
+    Dutch out); a query of unknown language is not bridged. Both backends call this."""
+    if query_vector is None or detection.lang is None:
+        return
+    phrases = semantic.nearest_phrases(query_vector, floor=config.bridge_floor,
+                                       margin=config.bridge_margin, limit=config.bridge_limit)
+    weight = config.bridge_weight_foreign if detection.is_foreign else config.bridge_weight
+    if weight > 0:
+        planner.bridge(plan, phrases, weight)
+
+
 class WhooshEngine:
     """The embedded default backend."""
 
@@ -348,17 +361,8 @@ class WhooshEngine:
 
     def _bridge(self, plan: QueryPlan, query_vector: np.ndarray | None,
                 detection: Detection) -> None:
-        """Add the thesaurus phrases closest in meaning to the query to the plan (any
-        language in, Dutch out); a query of unknown language is not bridged."""
-        if query_vector is None or detection.lang is None:
-            return
-        config = self.fusion
-        phrases = self.semantic.nearest_phrases(
-            query_vector, floor=config.bridge_floor, margin=config.bridge_margin,
-            limit=config.bridge_limit)
-        weight = config.bridge_weight_foreign if detection.is_foreign else config.bridge_weight
-        if weight > 0:
-            self.planner.bridge(plan, phrases, weight)
+        bridge_by_meaning(self.semantic, self.planner, self.fusion, plan, query_vector,
+                          detection)
 
     # -- text scoring ----------------------------------------------------------------------
     @staticmethod

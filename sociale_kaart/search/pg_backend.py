@@ -60,6 +60,7 @@ from .engine import (
     Hit,
     SearchResult,
     WhooshEngine,
+    bridge_by_meaning,
     dutch_phrasing,
     haversine_matrix,
 )
@@ -529,15 +530,8 @@ class PostgresEngine(WhooshEngine):
         if pending is None:
             return None
         query_vector = pending.result()
-        if query_vector is not None and detection.lang is not None:
-            config = self.fusion
-            phrases = self.semantic.nearest_phrases(
-                query_vector, floor=config.bridge_floor, margin=config.bridge_margin,
-                limit=config.bridge_limit)
-            weight = config.bridge_weight_foreign if detection.is_foreign else \
-                config.bridge_weight
-            if weight > 0:
-                self.planner.bridge(plan, phrases, weight)
+        bridge_by_meaning(self.semantic, self.planner, self.fusion, plan, query_vector,
+                          detection)
         return query_vector
 
     @staticmethod

@@ -452,7 +452,7 @@ def bulk_write_records(db: Database, records: list[ImportedRecord], errors: list
         connection = session.connection().connection.driver_connection
         deferred = None
         if _initial_load(connection):
-            deferred = _Deferred.drop(connection, RowBuilder.tables())
+            deferred = _Deferred.drop(connection, RowBuilder.TABLES)
         with _without_cyclic_gc():
             partition, report.copied = _copy_new(session, writer, geocoder, records, progress)
         if deferred is not None:  # before the ORM writer's look-ups need them

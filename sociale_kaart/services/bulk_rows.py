@@ -184,10 +184,6 @@ class RowBuilder:
               "service_at_location", "phone", "contact", "schedule", "attribute", "metadata",
               "change_record", "service_source")
 
-    @classmethod
-    def tables(cls) -> tuple[str, ...]:
-        return cls.TABLES
-
     def _add(self, table: str, data: dict[str, Any], **links: Any) -> list[Any]:
         plan = self.plans[table]
         row = plan.row(data)

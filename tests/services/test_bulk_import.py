@@ -272,7 +272,7 @@ def test_the_builder_names_every_table_it_writes(postgres_url):  # noqa: F811
     before = filled()
     bulk_import_paths(db, [SAMPLE_JSON], load_plugins=False)
     written = filled() - before - {"taxonomy", "taxonomy_term", "taxonomy_detail"}
-    assert written and written <= set(bulk_import.RowBuilder.tables())
+    assert written and written <= set(bulk_import.RowBuilder.TABLES)
     db.dispose()
 
 
