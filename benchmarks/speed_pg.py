@@ -27,6 +27,7 @@ the test kit (``tests/kit_postgres.py``) with ``--pg-memory`` of shared buffers.
 
     python benchmarks/speed_pg.py [--sizes 100000,1000000] [--queries 200] [--chunk 20000]
     python benchmarks/speed_pg.py --sizes 1000000 --replicate 10   # 100k indexed, copied 10x
+    python benchmarks/speed_pg.py --queries-only --pg-url URL       # the mix on a kept index
 """
 
 from __future__ import annotations
@@ -136,6 +137,44 @@ def replicate_search_rows(search: SearchService, copies: int) -> int:
         return conn.execute(f"SELECT count(*) FROM {LIVE}.document").fetchone()[0]
 
 
+def query_figures(search: SearchService, corpus: Corpus, options: argparse.Namespace) -> dict:
+    """Latency of the query mix per class (after the warm-up), printed; the p95 figures."""
+    mix = query_mix(corpus, options.queries, options.seed)
+    for _, args in mix[:options.warmup]:
+        run_query(search, args)
+    per_class: dict[str, list[float]] = defaultdict(list)
+    for name, args in mix:
+        t = time.perf_counter()
+        run_query(search, args)
+        per_class[name].append((time.perf_counter() - t) * 1000)
+    everything = [v for values in per_class.values() for v in values]
+    say(f"queries (after {options.warmup} warm-up; load average "
+        f"{os.getloadavg()[0]:.1f}; totals above 2,000 and facets over more than 2,000 "
+        "listings are estimates, see docs/search-postgres.md):")
+    say(f"  {'all':<13}{stats_line(everything)}")
+    for name in sorted(per_class):
+        say(f"  {name:<13}{stats_line(per_class[name])}")
+    goal = [v for name in GOAL_CLASSES for v in per_class.get(name, [])]
+    say(f"  {'filters+dist':<13}{stats_line(goal)}  (goal: p95 <= 100 ms at 1M)")
+    return {"p95_all": percentile(everything, 95), "p95_goal": percentile(goal, 95)}
+
+
+def queries_only(options: argparse.Namespace) -> None:
+    """The query mix on a database an earlier run filled (``--pg-url``, kept): why: at 1M the
+    build takes many minutes, and query changes are compared on the same data."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(Path(tmp) / "instance", today=TODAY,
+                                 database_url=options.pg_url, search_backend="postgres",
+                                 semantic="off")
+        db = Database(options.pg_url)
+        search = SearchService(settings, db, follow_commits=False)
+        if search.engine.needs_rebuild():
+            raise SystemExit("--queries-only: the database has no current search index")
+        say(f"\n== postgres backend, queries only: {search.engine.count()} documents ==")
+        query_figures(search, Corpus(seed=options.seed), options)
+        db.dispose()
+
+
 def run_size(n: int, options: argparse.Namespace) -> dict:
     result: dict = {"n": n}
     with tempfile.TemporaryDirectory() as tmp, \
@@ -165,8 +204,12 @@ def run_size(n: int, options: argparse.Namespace) -> dict:
             report = bulk_write_records(db, chunk, [], geocoder=geocoder)
             import_s += report.seconds
             imported += len(chunk)
-            say(f"  bulk import: {imported}/{n} ({imported / import_s:.0f} listings/s; "
-                f"generating this chunk took {generate:.1f}s, not counted)")
+            kind = ("initial load: indexes and foreign keys built afterwards"
+                    if report.initial_load else "into a filled database: indexes and foreign "
+                    "keys kept up row by row")
+            say(f"  bulk import: {imported}/{n} ({imported / import_s:.0f} listings/s; this "
+                f"chunk {len(chunk) / report.seconds:.0f}/s, {kind}; generating it took "
+                f"{generate:.1f}s, not counted)")
         result["import_rate"] = n / import_s
         result["import_s"] = import_s
         say(f"import (COPY): {n} listings in {import_s:.1f}s = {n / import_s:.0f} listings/s "
@@ -197,25 +240,7 @@ def run_size(n: int, options: argparse.Namespace) -> dict:
             return result
 
         # -- queries -----------------------------------------------------------------------
-        mix = query_mix(corpus, options.queries, options.seed)
-        for _, args in mix[:options.warmup]:
-            run_query(search, args)
-        per_class: dict[str, list[float]] = defaultdict(list)
-        for name, args in mix:
-            t = time.perf_counter()
-            run_query(search, args)
-            per_class[name].append((time.perf_counter() - t) * 1000)
-        everything = [v for values in per_class.values() for v in values]
-        say(f"queries (after {options.warmup} warm-up; load average "
-            f"{os.getloadavg()[0]:.1f}; totals above 2,000 and facets over more than 2,000 "
-            "listings are estimates, see docs/search-postgres.md):")
-        say(f"  {'all':<13}{stats_line(everything)}")
-        for name in sorted(per_class):
-            say(f"  {name:<13}{stats_line(per_class[name])}")
-        goal = [v for name in GOAL_CLASSES for v in per_class.get(name, [])]
-        say(f"  {'filters+dist':<13}{stats_line(goal)}  (goal: p95 <= 100 ms at 1M)")
-        result["p95_all"] = percentile(everything, 95)
-        result["p95_goal"] = percentile(goal, 95)
+        result.update(query_figures(search, corpus, options))
 
         # -- incremental update ------------------------------------------------------------
         follower = SearchService(settings, db)
@@ -254,7 +279,15 @@ def main() -> None:
                         help="import and build the index, then stop (no queries)")
     parser.add_argument("--pg-url", default=None, help="an empty PostgreSQL database")
     parser.add_argument("--pg-memory", default="1GB", help="shared_buffers of the private cluster")
+    parser.add_argument("--queries-only", action="store_true",
+                        help="only the query mix, on the search index already in --pg-url "
+                             "(e.g. of an earlier run with --pg-url; --sizes is not used)")
     options = parser.parse_args()
+    if options.queries_only:
+        if not options.pg_url:
+            parser.error("--queries-only needs --pg-url")
+        queries_only(options)
+        return
     for size in (int(s) for s in options.sizes.split(",") if s):
         say(f"\n== postgres backend, {size} listings ==")
         run_size(size, options)

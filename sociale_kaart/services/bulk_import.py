@@ -65,6 +65,9 @@ class BulkReport(ImportReport):
 
     copied: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: No listing was stored before: secondary indexes and foreign keys were built afterwards
+    #: (``_Deferred``) instead of kept up row by row.
+    initial_load: bool = False
 
 
 class BulkImportError(RuntimeError):
@@ -453,6 +456,7 @@ def bulk_write_records(db: Database, records: list[ImportedRecord], errors: list
         deferred = None
         if _initial_load(connection):
             deferred = _Deferred.drop(connection, RowBuilder.TABLES)
+            report.initial_load = True
         with _without_cyclic_gc():
             partition, report.copied = _copy_new(session, writer, geocoder, records, progress)
         if deferred is not None:  # before the ORM writer's look-ups need them
