@@ -277,7 +277,9 @@ def main() -> None:
                              "(a large index without hours of analysis)")
     parser.add_argument("--import-only", action="store_true",
                         help="import and build the index, then stop (no queries)")
-    parser.add_argument("--pg-url", default=None, help="an empty PostgreSQL database")
+    parser.add_argument("--pg-url", default=None,
+                        help="an empty PostgreSQL database (with --queries-only: one an "
+                             "earlier run filled)")
     parser.add_argument("--pg-memory", default="1GB", help="shared_buffers of the private cluster")
     parser.add_argument("--queries-only", action="store_true",
                         help="only the query mix, on the search index already in --pg-url "
