@@ -29,9 +29,13 @@ Tables (all in schema ``search``):
 from __future__ import annotations
 
 #: Bump when the tables or the analysis change in a way that needs a rebuild.
-#: 2: indexes for the filters (municipality, kern, near, type, cost); 3: the ``match`` table.
-PG_SCHEMA_VERSION = 3
+#: 2: indexes for the filters (municipality, kern, near, type, cost); 3: the ``match`` table;
+#: 4: no index on ``cost`` (the one value filtered on, "gratis", holds for most listings:
+#: building its bitmap cost more than testing the rows).
+PG_SCHEMA_VERSION = 4
 LIVE = "search"
+#: Older versions brought up to date in place, without a rebuild: the statements that do it.
+IN_PLACE_UPGRADES = {3: [f"DROP INDEX IF EXISTS {LIVE}.match_cost"]}
 BUILD = "search_build"
 #: Short field codes used as lexeme prefixes in ``tokens``.
 FIELD_CODES = {
@@ -166,7 +170,6 @@ def index_ddl(schema: str, postgis: bool) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS match_kern_keys ON {schema}.match "
         "USING gin (kern_keys)",
         f"CREATE INDEX IF NOT EXISTS match_type ON {schema}.match (type)",
-        f"CREATE INDEX IF NOT EXISTS match_cost ON {schema}.match (cost)",
         f"CREATE INDEX IF NOT EXISTS match_name ON {schema}.match (folded_name)",
         f"CREATE INDEX IF NOT EXISTS match_course_end ON {schema}.match (course_end)",
         # The typo vocabulary: unstemmed words of the listings, found by trigram similarity.

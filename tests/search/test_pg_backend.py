@@ -213,25 +213,28 @@ def test_unknown_backend_is_refused(tmp_path):
         _service(tmp_path / "inst", search_backend="solr")
 
 
-def test_search_recovers_after_lost_connections(postgres_url, tmp_path):  # noqa: F811
+@pytest.mark.parametrize("args", [{"q": "schuldhulp"},
+                                  {"q": "hulp", "category": "geld", "free": "1"}])
+def test_search_recovers_after_lost_connections(postgres_url, tmp_path, args):  # noqa: F811
     """Connections killed under the app (a restart, a failover): at most one search fails with
-    the error the app turns into a 503, and the next one works without restarting anything."""
+    the error the app turns into a 503, and the next one works without restarting anything
+    (also with filters, whose count and facets run on other pooled connections)."""
     from sqlalchemy.exc import OperationalError
 
     service, db = _service(tmp_path / "inst", database_url=postgres_url,
                            search_backend="postgres")
     import_paths(db, [SAMPLE_JSON], load_plugins=False)
-    expected = [h.id for h in _search(service, {"q": "schuldhulp"}).hits]
+    expected = [h.id for h in _search(service, args).hits]
     other = Database(postgres_url)
     with other.engine.connect() as conn:
         conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                              "WHERE datname = current_database() AND pid <> pg_backend_pid()")
     other.dispose()
     try:
-        _search(service, {"q": "schuldhulp"})
+        _search(service, args)
     except OperationalError:
         pass  # the app answers this one with a clean 503
-    assert [h.id for h in _search(service, {"q": "schuldhulp"}).hits] == expected
+    assert [h.id for h in _search(service, args).hits] == expected
     db.dispose()
 
 
@@ -370,3 +373,129 @@ def test_browsing_near_a_place_pages_like_whoosh(pair, args):
             [h.id for h in expected.hits[(page - 1) * 3:page * 3]], page
         assert [h.distance_km for h in found.hits] == \
             [h.distance_km for h in expected.hits[(page - 1) * 3:page * 3]]
+
+
+# -- statements beside the search, and the field-free first test --------------------------------
+
+BESIDE = [args for args in QUERIES if args.get("q")] + [
+    {"q": "hulp bij de administratie", "near": "Werkendam", "km": "25"},
+    {"q": "eenzaam", "category": "ontmoeting", "free": "1"},
+]
+
+
+@pytest.mark.parametrize("args", BESIDE, ids=[str(q) for q in BESIDE])
+def test_statements_beside_the_search_answer_as_in_order(pair, monkeypatch, args):
+    """With a pooled connection to spare, a text search runs its count, its facet sample and
+    its related needs on other connections while it finds its candidates; on a busy server
+    (no connection to spare) it runs them in order on its own. Both answer alike: results,
+    order, total and facets. (The pre-rank limit is small, so the best of the text matches
+    and of the related needs are merged by their pre-rank.)"""
+    from sociale_kaart.search import SearchService, pg_backend
+
+    _, postgres = pair
+    monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)
+    started = []
+    executor = pg_backend._side_executor()
+
+    class Counting:
+        def submit(self, *work):
+            started.append(work)
+            return executor.submit(*work)
+
+    monkeypatch.setattr(pg_backend, "_side_executor", lambda: Counting())
+    # Fresh services: no answers cached from another test or from each other.
+    beside = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    assert started, "nothing ran beside the search"
+    started.clear()
+    monkeypatch.setattr(pg_backend, "_spare_connection", lambda pool: False)
+    in_order = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    assert not started
+    assert [h.id for h in beside.hits] == [h.id for h in in_order.hits]
+    assert [h.score for h in beside.hits] == pytest.approx([h.score for h in in_order.hits])
+    assert (beside.total, beside.facets) == (in_order.total, in_order.facets)
+
+
+def test_a_search_does_its_side_work_itself_when_no_connection_comes(pair, monkeypatch):
+    """When a side thread cannot get a connection (a pool given away after all), the
+    search does not wait for it: it does that work itself, on its own connection."""
+    import threading
+    from contextlib import contextmanager
+
+    from sociale_kaart.search import SearchService, pg_backend
+
+    _, postgres = pair
+    args = {"q": "hulp bij de administratie", "near": "Werkendam", "km": "25"}
+    expected = _search(SearchService(postgres.settings, postgres.db, follow_commits=False),
+                       args)
+    release = threading.Event()
+
+    @contextmanager
+    def no_connection(self):
+        release.wait(30)
+        raise TimeoutError("QueuePool limit reached")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(pg_backend.PostgresEngine, "_side_connection", no_connection)
+    try:
+        result = _search(SearchService(postgres.settings, postgres.db, follow_commits=False),
+                         args)
+    finally:
+        release.set()
+    assert [h.id for h in result.hits] == [h.id for h in expected.hits]
+    assert (result.total, result.facets) == (expected.total, expected.facets)
+
+
+def test_an_older_schema_is_upgraded_in_place_without_a_rebuild(postgres_url, tmp_path):  # noqa: F811
+    """Search tables of schema version 3 (with an index on cost) are brought to the current
+    version by dropping that index: the next start rebuilds nothing and finds the same
+    listings."""
+    from sociale_kaart.search.pg_schema import PG_SCHEMA_VERSION
+
+    service, db = _service(tmp_path / "a", database_url=postgres_url,
+                           search_backend="postgres")
+    import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    before = _search(service, {"q": "hulp", "free": "1"})
+    with service.engine.connection() as conn:
+        conn.execute("CREATE INDEX match_cost ON search.match (cost)")
+        conn.execute("UPDATE search.stats SET version = 3")
+        generation = conn.execute("SELECT generation FROM search.stats").fetchone()[0]
+        conn.commit()
+    started, _ = _service(tmp_path / "b", database_url=postgres_url, search_backend="postgres")
+    started.ensure_index()  # as ``serve`` and every command that searches do on start
+    with started.engine.connection() as conn:
+        version, after_generation = conn.execute(
+            "SELECT version, generation FROM search.stats").fetchone()
+        indexes = {r[0] for r in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'search'")}
+    assert version == PG_SCHEMA_VERSION
+    assert after_generation == generation  # not rebuilt
+    assert "match_cost" not in indexes
+    again = _search(started, {"q": "hulp", "free": "1"})
+    assert [h.id for h in again.hits] == [h.id for h in before.hits]
+    assert again.total == before.total
+
+
+@pytest.mark.parametrize("args", [{"q": "", "free": "1"}, {"q": "", "type": "voorziening"},
+                                  {"q": "", "near": "Gorinchem", "km": "25", "free": "1"}])
+def test_a_count_goes_on_where_its_first_pass_stopped(pair, monkeypatch, args):
+    """A count whose first pass neither finishes nor settles an estimate reads on after the
+    last row it saw: the total is still exact."""
+    from sociale_kaart.search import SearchService, pg_backend
+
+    _, postgres = pair
+    exact = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    assert exact.total > 5 and not exact.extra["total_estimated"]
+    monkeypatch.setattr(pg_backend, "PROBE_LIMIT", 5)
+    monkeypatch.setattr(pg_backend, "PROBE_MARGIN", 10_000)
+    passes = []
+    real = pg_backend.PostgresEngine._count_pass
+
+    def counting(self, conn, sql, where, part, limit, after=None):
+        passes.append(after)
+        return real(self, conn, sql, where, part, limit, after)
+
+    monkeypatch.setattr(pg_backend.PostgresEngine, "_count_pass", counting)
+    result = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    assert passes[0] is None and passes[1] is not None  # the second pass went on
+    assert (result.total, result.extra["total_estimated"]) == (exact.total, False)
+    assert [h.id for h in result.hits] == [h.id for h in exact.hits]
