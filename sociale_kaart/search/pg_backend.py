@@ -115,6 +115,8 @@ PRERANK_LIMIT = 400
 SEMANTIC_ALL_LIMIT = 50_000
 #: At most this many matches per query are pre-ranked (see ``pg_scoring.essential_items``).
 CANDIDATE_BUDGET = 2000
+#: The pre-rank is a sum of one CASE per alternative up to this many alternatives.
+CASE_PRERANK_LIMIT = 500
 #: Totals are exact up to this many listings, estimated beyond ("about"; ``_count``).
 COUNT_LIMIT = 2000
 #: Counts and facet samples that read rows first stop at this many matches and answer from
@@ -1026,10 +1028,22 @@ class PostgresEngine(WhooshEngine):
         ``words`` (``search.match``) is small and stored uncompressed, so the many ``@@``
         read it in place. One ``CASE`` per alternative, summed in their order (the same sum
         as adding the weights present one by one): a quarter less time per listing than a
-        subquery that unnests the alternatives for every row."""
-        score = "(" + " + ".join(
-            f"(CASE WHEN d.words @@ {sql.arg(item)}::tsquery THEN {float(weight)!r}::float8 "
-            "ELSE 0::float8 END)" for item, weight, _ in items) + ")" if items else "0::float8"
+        subquery that unnests the alternatives for every row. Beyond CASE_PRERANK_LIMIT
+        alternatives (a long query with many thesaurus phrases) that subquery after all: a
+        sum of thousands of terms nests too deep for PostgreSQL ("stack depth limit
+        exceeded" at 10,000)."""
+        if len(items) > CASE_PRERANK_LIMIT:
+            score = (f"(SELECT coalesce(sum(q.w), 0) FROM unnest("
+                     f"{sql.arg([i for i, _, _ in items])}::tsquery[], "
+                     f"{sql.arg([w for _, w, _ in items])}::float8[]) q(t, w) "
+                     "WHERE d.words @@ q.t)")
+        elif items:
+            score = "(" + " + ".join(
+                f"(CASE WHEN d.words @@ {sql.arg(item)}::tsquery "
+                f"THEN {float(weight)!r}::float8 ELSE 0::float8 END)"
+                for item, weight, _ in items) + ")"
+        else:
+            score = "0::float8"
         if focus is not None:  # the re-ranking's place factor, so near listings make the cut
             score = f"{score} * {_place_sql(sql, focus)[2]}"
         return (f"SELECT d.service_id, {score} AS pre FROM ids JOIN {LIVE}.match d "

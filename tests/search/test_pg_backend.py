@@ -499,3 +499,21 @@ def test_a_count_goes_on_where_its_first_pass_stopped(pair, monkeypatch, args):
     assert passes[0] is None and passes[1] is not None  # the second pass went on
     assert (result.total, result.extra["total_estimated"]) == (exact.total, False)
     assert [h.id for h in result.hits] == [h.id for h in exact.hits]
+
+
+def test_a_long_query_pre_ranks_like_a_short_one(pair, monkeypatch):
+    """Beyond CASE_PRERANK_LIMIT alternatives the pre-rank is summed by a subquery (a sum
+    of thousands of terms is too deep for PostgreSQL); the ranking is the same."""
+    from sociale_kaart.search import SearchService, pg_backend
+
+    _, postgres = pair
+    args = {"q": "hulp bij de administratie en schulden voor ouderen", "per_page": "20"}
+    monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)
+    with_case = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    monkeypatch.setattr(pg_backend, "CASE_PRERANK_LIMIT", 3)
+    summed = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    assert with_case.total > 8
+    assert [h.id for h in summed.hits] == [h.id for h in with_case.hits]
+    assert summed.total == with_case.total
+    long_query = " ".join(["hulp schulden administratie ouderen eenzaam vervoer"] * 12)
+    assert _search(postgres, {"q": long_query[:500]}).total > 0
