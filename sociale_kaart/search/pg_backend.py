@@ -579,10 +579,9 @@ class PostgresEngine(WhooshEngine):
         connection before the search wants the answer, the search does the work itself
         (``_Beside``). Each statement of a search sees its own snapshot (READ COMMITTED)
         either way."""
-        if not _spare_connection(self.db.engine.pool):
-            return _Beside(work, conn).answer
         beside = _Beside(work, conn)
-        _side_executor().submit(beside.run, self._side_connection)
+        if _spare_connection(self.db.engine.pool):
+            _side_executor().submit(beside.run, self._side_connection)
         return beside.answer
 
     @contextmanager
@@ -623,7 +622,7 @@ class PostgresEngine(WhooshEngine):
         text = None
         related = None
         if not plan.is_empty:
-            text = self._text_sql(sql, plan)
+            text = f"words @@ {sql.arg(self._tsquery(plan))}::tsquery"
             codes = set(params.category) | {code for code, strength in plan.categories.items()
                                             if strength >= RELATED_MIN_STRENGTH}
             codes &= set(CATEGORY_BITS)
@@ -636,7 +635,7 @@ class PostgresEngine(WhooshEngine):
             sql.shared_passes = {}
         query_vector = self._bridge(pending, plan, detection) if text is not None else None
         if query_vector is not None and text != "false":
-            text = self._text_sql(sql, plan)  # with the bridges
+            text = f"words @@ {sql.arg(self._tsquery(plan))}::tsquery"  # with the bridges
 
         if filters:
             def facets_beside(text_where: str) -> None:
@@ -651,7 +650,6 @@ class PostgresEngine(WhooshEngine):
             # statistics), and a filter most listings pass ("gratis", a common type) is read
             # fastest in table order up to the LIMIT, not through a bitmap of every listing.
             conn.execute("SET LOCAL enable_seqscan = on")
-        if text is None:
             total, total_estimated, ordered = self._browse(conn, sql, everything, params,
                                                            focus)
             facet_where = base
@@ -703,10 +701,6 @@ class PostgresEngine(WhooshEngine):
         """The OR of the query's alternatives (``pg_scoring.prerank_items``)."""
         alternatives = [item for item, _, _ in prerank_items(plan, {}, 1)]
         return " | ".join(alternatives) if alternatives else "''"
-
-    def _text_sql(self, sql: _Sql, plan: QueryPlan) -> str:
-        """The text match as SQL: the OR of the query's alternatives on ``words``."""
-        return f"words @@ {sql.arg(self._tsquery(plan))}::tsquery"
 
     @staticmethod
     def _lexemes(plan: QueryPlan) -> list[str]:
@@ -884,7 +878,10 @@ class PostgresEngine(WhooshEngine):
         limit = True
         estimated = False
         counted = related_ranked = None
-        if query_vector is None or stats.docs > SEMANTIC_ALL_LIMIT:
+        # With the semantic signal on a small index every allowed listing is compared;
+        # otherwise the work is bounded (candidates, pre-rank, count).
+        bounded = query_vector is None or stats.docs > SEMANTIC_ALL_LIMIT
+        if bounded:
             prerank = self._prerank_sql(sql, items, focus, wanted)
             if related is not None:
                 # The best listings of the related needs by the same pre-rank: the same for
@@ -905,7 +902,7 @@ class PostgresEngine(WhooshEngine):
                     c, counting, f"{everything} AND ({text} OR {related})", part=text))
             if sql.facets_beside is not None:  # the facets of the expected matches
                 sql.facets_beside(text if related is None else f"({text} OR {related})")
-        if query_vector is not None and stats.docs <= SEMANTIC_ALL_LIMIT:
+        if not bounded:
             # Meaning may bring in any listing the filters allow: compare them all.
             limit = False
             prerank = self._prerank_sql(sql, items, focus, None)
