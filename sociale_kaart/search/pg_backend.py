@@ -115,6 +115,9 @@ PRERANK_LIMIT = 400
 SEMANTIC_ALL_LIMIT = 50_000
 #: At most this many matches per query are pre-ranked (see ``pg_scoring.essential_items``).
 CANDIDATE_BUDGET = 2000
+#: What the pre-rank reads of a listing (``_prerank_sql``): its candidates statement selects
+#: these, so the pre-rank needs no second visit to each row.
+PRERANK_COLUMNS = "service_id, words, geog, has_point, areas"
 #: The pre-rank is a sum of one CASE per alternative up to this many alternatives.
 CASE_PRERANK_LIMIT = 500
 #: Totals are exact up to this many listings, estimated beyond ("about"; ``_count``).
@@ -123,6 +126,17 @@ COUNT_LIMIT = 2000
 #: them when they are all, or when they show at least PROBE_MARGIN x the limit (``_count_now``).
 PROBE_LIMIT = 500
 PROBE_MARGIN = 4
+#: Related needs that at least this share of the listings have are found in table order, not
+#: through the GIN index of the categories: PostgreSQL builds the index's bitmap of every
+#: listing that has them before it reads a row (75 ms for 285,000 at a million), whatever
+#: the LIMIT (``_broad_categories``).
+BROAD_CATEGORY_SHARE = 0.05
+#: Filters with which a common related need is still read in table order (``_search``): those
+#: that no index serves (``pg_schema.index_ddl``; every plan tests them row by row), and the
+#: place (its rows, a few thousand to a hundred thousand, are read through its index either
+#: way; the related need's bitmap of every listing is the cost avoided).
+IN_ORDER_FILTERS = frozenset({"theme", "audience", "access", "cost", "age", "upcoming",
+                              "lang", "open", "near"})
 #: Facet counts are exact for at most this many listings; over more they are estimated from
 #: a sample of this size (see ``PostgresEngine._facets``), so a facet costs the same at 1M.
 FACET_SAMPLE = 2000
@@ -299,6 +313,7 @@ class PostgresEngine(WhooshEngine):
         self.today = today
         self._lock = threading.Lock()
         self._local: tuple[int, frozenset[str]] = (-1, frozenset())
+        self._shares: tuple[int | None, dict[str, float]] = (None, {})
         self.semantic = None
         self.fusion = FusionConfig()
         self._ready = False
@@ -621,13 +636,21 @@ class PostgresEngine(WhooshEngine):
         focus = near or plan.place
         text = None
         related = None
+        related_broad = False  # a related need of many listings, not found through its index
         if not plan.is_empty:
             text = f"words @@ {sql.arg(self._tsquery(plan))}::tsquery"
             codes = set(params.category) | {code for code, strength in plan.categories.items()
                                             if strength >= RELATED_MIN_STRENGTH}
             codes &= set(CATEGORY_BITS)
             if codes:
+                # Not in table order with other indexed filters: combined with one, a related
+                # need may have none of its listings (no private provider teaches Dutch),
+                # and testing each of its 67,700 rows took 280 ms against the bitmaps' 30.
                 related = f"categories && {sql.arg(sorted(codes))}::text[]"
+                related_broad = (set(filters) <= IN_ORDER_FILTERS
+                                 and self._broad_categories(conn, sql.generation, codes))
+                if related_broad:
+                    related = f"coalesce({related}, false)"
         elif params.q.strip() and plan.place is None:
             text = "false"  # only unusable words: nothing matches
         everything = " AND ".join([base, *filters.values()])
@@ -660,7 +683,7 @@ class PostgresEngine(WhooshEngine):
             (total, page_ids, scores_of, adjusted, text_where, why_words,
              total_estimated) = self._text_search(
                 conn, sql, everything, text, related, plan, params, focus, stats, stored,
-                query_vector, detection)
+                query_vector, detection, related_broad, "near" in filters)
             facet_where = f"{base} AND {text_where}"  # text_where is one term
             if total == 0 and text != "false" and not filters and params.q.strip():
                 total, page_ids, scores_of = self._dutch_fallback(conn, params, everything,
@@ -715,6 +738,22 @@ class PostgresEngine(WhooshEngine):
         if params.include_inactive:
             return "true"
         return f"active AND NOT coalesce(course_end < {sql.arg(today)}::date, false)"
+
+    def _broad_categories(self, conn, generation: int | None, codes: set[str]) -> bool:
+        """Whether at least ``BROAD_CATEGORY_SHARE`` of the listings have one of ``codes``,
+        by PostgreSQL's statistics of the column (the index build's ``ANALYZE``, then
+        autovacuum); read once per index generation."""
+        with self._lock:
+            known, shares = self._shares
+        if known != generation or generation is None:
+            row = conn.execute(
+                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+                "WHERE schemaname = %s AND tablename = 'match' AND attname = 'categories'",
+                (LIVE,)).fetchone()
+            shares = dict(zip(row[0] or [], row[1] or [], strict=False)) if row else {}
+            with self._lock:
+                self._shares = (generation, shares)
+        return sum(shares.get(code, 0.0) for code in codes) >= BROAD_CATEGORY_SHARE
 
     def _filter_sql(self, sql: _Sql, params: SearchParams, near: Place | None,
                     today: date) -> dict[str, str]:
@@ -846,11 +885,28 @@ class PostgresEngine(WhooshEngine):
                 f"LIMIT {want}", sql.args)]
         return ordered[offset:offset + limit]
 
+    @staticmethod
+    def _in_table_order(conn, statement: str, args: dict) -> list:
+        """Rows of a statement that tests no words, no place and no filter an index serves,
+        with sequential scans allowed.
+
+        Why: a related need a third of the listings have (at a million listings) is read
+        fastest in table order up to the LIMIT: its GIN bitmap alone took 88 ms (the
+        statement then took 148 ms, in table order 10). Bitmap scans read the table in the
+        same order, so the rows are the same. Not with filters an index serves: such a filter
+        and a related need may have no listing in common, and a LIMIT then reads the whole
+        table where the filter's bitmap would have read only its own listings."""
+        conn.execute("SET LOCAL enable_seqscan = on")
+        try:
+            return conn.execute(statement, args).fetchall()
+        finally:
+            conn.execute("SET LOCAL enable_seqscan = off")
+
     # -- text ------------------------------------------------------------------------------
     def _text_search(self, conn, sql: _Sql, everything: str, text: str, related: str | None,
                      plan: QueryPlan, params: SearchParams, focus: Place | None,
                      stats: IndexStats, stored: dict[str, dict], query_vector=None,
-                     detection=None):
+                     detection=None, related_broad: bool = False, near: bool = False):
         """Text matches: PostgreSQL counts them and sends the best PRERANK_LIMIT by the
         pre-rank (``pg_scoring.prerank_items``); the application scores those exactly."""
         lexemes = self._lexemes(plan)
@@ -862,7 +918,9 @@ class PostgresEngine(WhooshEngine):
             # of building the GIN bitmap of (nearly) every listing: the same test, written
             # so that the GIN index does not apply (other filters' indexes still do).
             text = f"coalesce({text}, false)"
-        else:  # the GIN bitmap is built whole: a short first pass would build it twice
+        elif not related_broad:
+            # The GIN bitmap is built whole: a short first pass would build it twice. (With a
+            # related need read in table order, the words OR that need is read in order too.)
             sql.probe = False
         extra_cols = f", {related}" if related is not None else ", false"
         if params.sort == "distance" and focus is not None:
@@ -886,12 +944,17 @@ class PostgresEngine(WhooshEngine):
             if related is not None:
                 # The best listings of the related needs by the same pre-rank: the same for
                 # every round of candidates below, found once, beside them.
-                statement = (f"WITH ids AS MATERIALIZED (SELECT service_id FROM {LIVE}.match "
-                             f"WHERE {everything} AND {related} LIMIT {wanted}), "
+                statement = (f"WITH ids AS MATERIALIZED (SELECT {PRERANK_COLUMNS} "
+                             f"FROM {LIVE}.match WHERE {everything} AND {related} "
+                             f"LIMIT {wanted}), "
                              f"top AS ({prerank}) SELECT service_id, pre FROM top")
                 forked = sql.fork()
-                related_ranked = self._aside(
-                    conn, lambda c: c.execute(statement, forked.args).fetchall())
+                if related_broad and not near:  # (near a place: through the place's index)
+                    related_ranked = self._aside(
+                        conn, lambda c: self._in_table_order(c, statement, forked.args))
+                else:
+                    related_ranked = self._aside(
+                        conn, lambda c: c.execute(statement, forked.args).fetchall())
             # The count does not depend on the candidates: it runs beside them.
             counting = sql.fork()
             if related is None:
@@ -907,7 +970,7 @@ class PostgresEngine(WhooshEngine):
             limit = False
             prerank = self._prerank_sql(sql, items, focus, None)
             rows = conn.execute(
-                f"WITH ids AS (SELECT service_id FROM {LIVE}.match WHERE {everything}), "
+                f"WITH ids AS (SELECT {PRERANK_COLUMNS} FROM {LIVE}.match WHERE {everything}), "
                 f"top AS ({prerank}) {details}", sql.args).fetchall()
             matched_total = all_total = 0
         else:
@@ -920,7 +983,7 @@ class PostgresEngine(WhooshEngine):
                     # Narrow filters (the essential words gave too few): their indexes pick
                     # the rows and each is tested, instead of a GIN bitmap of every word.
                     found = text
-                ids = (f"SELECT service_id FROM {LIVE}.match WHERE {everything} AND "
+                ids = (f"SELECT {PRERANK_COLUMNS} FROM {LIVE}.match WHERE {everything} AND "
                        f"{found} LIMIT {CANDIDATE_BUDGET}")
                 if related_ranked is None:
                     rows = conn.execute(f"WITH ids AS MATERIALIZED ({ids}), top AS ({prerank}) "
@@ -1043,8 +1106,8 @@ class PostgresEngine(WhooshEngine):
             score = "0::float8"
         if focus is not None:  # the re-ranking's place factor, so near listings make the cut
             score = f"{score} * {_place_sql(sql, focus)[2]}"
-        return (f"SELECT d.service_id, {score} AS pre FROM ids JOIN {LIVE}.match d "
-                "USING (service_id) ORDER BY pre DESC, d.service_id"
+        return (f"SELECT d.service_id, {score} AS pre FROM ids d "
+                "ORDER BY pre DESC, d.service_id"
                 + ("" if wanted is None else f" LIMIT {wanted}"))
 
     def _count(self, conn, sql: _Sql, where: str, part: str | None = None):
