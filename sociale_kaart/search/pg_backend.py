@@ -227,6 +227,17 @@ def _spare_connection(pool) -> bool:
         return False
 
 
+@contextmanager
+def _switched(conn, setting: str, on: bool):
+    """The planner setting ``setting`` switched on (or off) for the statements inside, and
+    back afterwards to what the search runs with (``PostgresEngine._plan_settings``)."""
+    conn.execute(f"SET LOCAL {setting} = {'on' if on else 'off'}")
+    try:
+        yield
+    finally:
+        conn.execute(f"SET LOCAL {setting} = {'off' if on else 'on'}")
+
+
 class PostgresSearchError(RuntimeError):
     """The PostgreSQL search backend cannot be used (e.g. a missing extension)."""
 
@@ -866,14 +877,11 @@ class PostgresEngine(WhooshEngine):
                     f"ORDER BY folded_name, service_id LIMIT {want}", sql.args)]
                 continue
             # Bitmap scans (of the "near" filter, say) would read and sort the whole region.
-            conn.execute("SET LOCAL enable_bitmapscan = off")
-            try:
+            with _switched(conn, "enable_bitmapscan", on=False):
                 far = conn.execute(
                     f"SELECT max(d) FROM (SELECT geog <-> {point} AS d FROM {LIVE}.match "
                     f"WHERE {scope} ORDER BY geog <-> {point} LIMIT {want}) s",
                     sql.args).fetchone()[0]
-            finally:
-                conn.execute("SET LOCAL enable_bitmapscan = on")
             if far is None:
                 continue
             # A margin beyond the nearest-neighbour distance (``<->`` and ``ST_Distance`` on
@@ -896,11 +904,8 @@ class PostgresEngine(WhooshEngine):
         same order, so the rows are the same. Not with filters an index serves: such a filter
         and a related need may have no listing in common, and a LIMIT then reads the whole
         table where the filter's bitmap would have read only its own listings."""
-        conn.execute("SET LOCAL enable_seqscan = on")
-        try:
+        with _switched(conn, "enable_seqscan", on=True):
             return conn.execute(statement, args).fetchall()
-        finally:
-            conn.execute("SET LOCAL enable_seqscan = off")
 
     # -- text ------------------------------------------------------------------------------
     def _text_search(self, conn, sql: _Sql, everything: str, text: str, related: str | None,
@@ -1184,14 +1189,12 @@ class PostgresEngine(WhooshEngine):
         if after is not None:  # a name of its own: ``_Sql`` numbers its arguments p1, p2, ...
             where = f"ctid > %(count_after)s::tid AND {where}"
             args = {**sql.args, "count_after": after}
-        conn.execute("SET LOCAL enable_indexscan = off")  # physical order: bitmap or seq scan
-        try:
+        # Physical order: bitmap or sequential scans only.
+        with _switched(conn, "enable_indexscan", on=False):
             found, last, in_part = conn.execute(
                 f"SELECT count(*), max(ctid)::text, count(*) FILTER (WHERE p) FROM (SELECT ctid, "
                 f"{part or 'true'} AS p FROM {LIVE}.match WHERE {where} "
                 f"LIMIT {limit + 1}) s", args).fetchone()
-        finally:
-            conn.execute("SET LOCAL enable_indexscan = on")
         block = int(str(last).strip("()").split(",")[0]) + 1 if last is not None else 1
         return int(found), block, int(in_part), last
 
@@ -1380,8 +1383,8 @@ class PostgresEngine(WhooshEngine):
         result: dict[str, dict[str, int]] = {name: {} for name in FACET_NAMES}
         sampled = passing = in_part = 0
         block = 1
-        conn.execute("SET LOCAL enable_indexscan = off")  # physical order: bitmap or seq scan
-        try:
+        # Physical order: bitmap or sequential scans only.
+        with _switched(conn, "enable_indexscan", on=False):
             for facet, value, count, count_all, count_part in conn.execute(statement,
                                                                            sql.args):
                 if facet:
@@ -1390,8 +1393,6 @@ class PostgresEngine(WhooshEngine):
                     sampled, passing, in_part = int(count), int(count_all), int(count_part)
                     if value:
                         block = int(value.strip("()").split(",")[0]) + 1
-        finally:
-            conn.execute("SET LOCAL enable_indexscan = on")
         if shared is not None:
             shared[(where, limit)] = ({name: dict(values) for name, values in result.items()},
                                       sampled, passing, block, in_part, part)
