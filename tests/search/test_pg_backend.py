@@ -341,17 +341,53 @@ def test_facets_over_many_listings_are_estimated_from_a_sample(pair, monkeypatch
 
 @pytest.mark.parametrize("args", [{"q": ""}, {"q": "hulp"}, {"q": "", "free": "1"}])
 def test_totals_over_the_count_limit_are_estimated(pair, monkeypatch, args):
-    """Beyond the count limit the total is an estimate ("about"), said so, and close."""
+    """Beyond the count limit the total is an estimate ("about"), said so, and close.
+    (Without filters a count may read as far as the facet sample does, the same rows.)"""
     from sociale_kaart.search import pg_backend
 
     _, postgres = pair
     exact = _search(postgres, args)
     assert not exact.extra["total_estimated"]
     monkeypatch.setattr(pg_backend, "COUNT_LIMIT", 10)
+    monkeypatch.setattr(pg_backend, "FACET_SAMPLE", 10)
     estimated = _search(postgres, args)
     assert estimated.extra["total_estimated"]
     assert estimated.total == pytest.approx(exact.total, rel=0.5)
     assert [h.id for h in estimated.hits] == [h.id for h in exact.hits]
+
+
+@pytest.mark.parametrize("args", [{"q": "hulp"}, {"q": "eenzaam ouderen"}, {"q": "schuldhulp"}])
+def test_without_filters_the_count_and_the_facets_read_their_rows_once(pair, monkeypatch,
+                                                                       args):
+    """Without filters the count and the facet sample of a text search read the same
+    matches through the words' bitmap: one statement answers both, although totals are
+    exact only up to COUNT_LIMIT elsewhere (the count takes the facet sample's longer pass
+    rather than building the bitmap again)."""
+    from sociale_kaart.search import SearchService, pg_backend
+
+    whoosh, postgres = pair
+    monkeypatch.setattr(pg_backend, "COUNT_LIMIT", 20)
+    monkeypatch.setattr(pg_backend, "FACET_SAMPLE", 40)
+    monkeypatch.setattr(pg_backend, "PROBE_LIMIT", 20)
+    # Through the bitmaps (a related need read in order would make both passes short
+    # first passes, shared the same way).
+    monkeypatch.setattr(pg_backend, "BROAD_CATEGORY_SHARE", 2.0)
+    passes = []
+    facet_pass = pg_backend.PostgresEngine._facet_pass
+
+    def recording(conn, sql, where, filters, limit, part=None):
+        passes.append((where, limit))
+        return facet_pass(conn, sql, where, filters, limit, part)
+
+    monkeypatch.setattr(pg_backend.PostgresEngine, "_facet_pass", staticmethod(recording))
+    found = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    assert passes and len(set(passes)) == 1, passes  # the count's pass is the facets' pass
+    expected = _search(whoosh, args)
+    if expected.total <= 40:
+        assert (found.total, found.extra["total_estimated"]) == (expected.total, False)
+    else:
+        assert found.extra["total_estimated"]
+        assert found.total == pytest.approx(expected.total, rel=0.5)
 
 
 @pytest.mark.parametrize("args", [{"q": "", "near": "Gorinchem", "km": "25", "sort": "distance"},
@@ -418,15 +454,18 @@ def test_statements_beside_the_search_answer_as_in_order(pair, monkeypatch, args
 RELATED = [{"q": "eenzaam ouderen"}, {"q": "mantelzorgers ondersteuning"},
            {"q": "schuldhulp"}, {"q": "domestic violence help"},
            {"q": "eenzaam", "free": "1"}, {"q": "hulp", "free": "1", "type": "voorziening"},
-           {"q": "eenzaam", "near": "Gorinchem", "km": "10"}]
+           {"q": "eenzaam", "near": "Gorinchem", "km": "10"},
+           {"q": "eenzaam ouderen", "municipality": "Altena"},
+           {"q": "schuldhulp", "municipality": "Meierijstad", "free": "1"}]
 
 
 @pytest.mark.parametrize("args", RELATED, ids=[str(q) for q in RELATED])
 def test_related_needs_of_many_listings_are_read_in_table_order(pair, monkeypatch, args):
     """Without filters that an index serves, the related needs that many listings have are
     found by reading the table in order (their GIN bitmap cost 88 ms at a million
-    listings); near a place, among the place's listings; with another indexed filter
-    (type), through the indexes as before. The answers are the same either way."""
+    listings); near a place or in a municipality, among the place's listings; with another
+    indexed filter (type), through the indexes as before. The answers are the same either
+    way."""
     from sociale_kaart.search import SearchService, pg_backend
 
     _, postgres = pair
@@ -439,19 +478,33 @@ def test_related_needs_of_many_listings_are_read_in_table_order(pair, monkeypatc
         return read(conn, statement, statement_args)
 
     monkeypatch.setattr(pg_backend.PostgresEngine, "_in_table_order", staticmethod(recording))
+    counted = []
+    count = pg_backend.PostgresEngine._count
+
+    def recording_count(self, conn, sql, where, part=None):
+        counted.append(where)
+        return count(self, conn, sql, where, part)
+
+    monkeypatch.setattr(pg_backend.PostgresEngine, "_count", recording_count)
 
     def answer(share: float):
         monkeypatch.setattr(pg_backend, "BROAD_CATEGORY_SHARE", share)
+        in_order.clear()
+        counted.clear()
         found = _search(SearchService(postgres.settings, postgres.db, follow_commits=False),
                         args)
-        return found, list(in_order)
+        return found, list(in_order), list(counted)
 
-    indexed, none_in_order = answer(2.0)  # no related need is that common
-    in_table_order, statements = answer(0.0)  # every one is
+    indexed, none_in_order, indexed_counts = answer(2.0)  # no related need is that common
+    in_table_order, statements, counts = answer(0.0)  # every one is
     assert not none_in_order
-    through_an_index = "type" in args or "near" in args
+    assert not any("coalesce(categories &&" in where for where in indexed_counts)
+    through_an_index = "type" in args or "near" in args or "municipality" in args
     assert bool(statements) is not through_an_index
     assert all("coalesce(categories &&" in statement for statement in statements)
+    # Without the need's index (in table order, or among the place's listings) unless
+    # another indexed filter applies.
+    assert any("coalesce(categories &&" in where for where in counts) is ("type" not in args)
     assert [h.id for h in in_table_order.hits] == [h.id for h in indexed.hits]
     assert [h.score for h in in_table_order.hits] == pytest.approx(
         [h.score for h in indexed.hits])
