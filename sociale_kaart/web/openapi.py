@@ -122,7 +122,7 @@ SEARCH_RESPONSE: Json = {
         "total": {"type": "integer", "minimum": 0},
         "total_estimated": {"type": "boolean", "description":
                             "Present (true) when `total` is an estimate: the postgres search "
-                            "backend counts exactly up to 500 matches."},
+                            "backend counts exactly up to at least 500 matches."},
         "facets_estimated": {"type": "boolean", "description":
                              "Present (true) when the facet counts are scaled from a sample."},
         "page": {"type": "integer", "minimum": 1},
