@@ -35,7 +35,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from typing import Any, TypeVar
 
@@ -137,15 +137,14 @@ BROAD_CATEGORY_SHARE = 0.05
 #: Filters that no index serves: every plan tests them row by row.
 UNINDEXED_FILTERS = frozenset({"theme", "audience", "access", "cost", "age", "upcoming",
                                "lang", "open"})
-#: Filters with which a common related need is still read without its index (``_search``):
-#: those that no index serves (``pg_schema.index_ddl``; every plan tests them row by row), and
-#: the place filters (PLACE_FILTERS).
-IN_ORDER_FILTERS = UNINDEXED_FILTERS | {"near", "municipality", "kern"}
 #: Filters that choose a place: its listings (a few thousand to a hundred thousand) are read
 #: through the place's index either way, and a common related need is tested on each of
 #: them instead of building its bitmap of every listing that has it (a municipality at 1M:
 #: 2,910 listings, the need's bitmap 134,170 entries in 56 ms).
 PLACE_FILTERS = frozenset({"near", "municipality", "kern"})
+#: Filters with which a common related need is still read without its index (``_search``):
+#: those that no index serves (``pg_schema.index_ddl``) and the place filters.
+IN_ORDER_FILTERS = UNINDEXED_FILTERS | PLACE_FILTERS
 #: Facet counts are exact for at most this many listings; over more they are estimated from
 #: a sample of this size (see ``PostgresEngine._facets``), so a facet costs the same at 1M.
 FACET_SAMPLE = 2000
@@ -928,9 +927,7 @@ class PostgresEngine(WhooshEngine):
         """Rows of a statement; with ``ordered`` (``_Sql.index_order``) through a plain index
         scan of the type's btree index, which lists one value's rows in table order (the
         order a bitmap scan reads too), instead of a bitmap of all of them first."""
-        if not ordered:
-            return conn.execute(statement, args).fetchall()
-        with _switched(conn, "enable_bitmapscan", on=False):
+        with _switched(conn, "enable_bitmapscan", on=False) if ordered else nullcontext():
             return conn.execute(statement, args).fetchall()
 
     # -- text ------------------------------------------------------------------------------
