@@ -30,6 +30,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .json_text import json_str
 from .models import Service
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -84,7 +85,7 @@ class Replica:
 
     def __init__(self, url: str, max_lag_seconds: float, check_seconds: float) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url, pool_pre_ping=True,
+        self.engine: Engine = create_engine(url, pool_pre_ping=True, json_serializer=json_str,
                                             connect_args=_connect_args(url, timeout=2))
         self.max_lag_seconds = max_lag_seconds
         self.check_seconds = check_seconds
@@ -181,11 +182,12 @@ class Database:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = create_engine(url, future=True)
+            self.engine: Engine = create_engine(url, future=True, json_serializer=json_str)
         else:
             # pre-ping: after a database restart, stale pooled connections are replaced
             # instead of failing the next request.
             self.engine = create_engine(url, future=True, pool_pre_ping=True,
+                                        json_serializer=json_str,
                                         connect_args=_connect_args(url))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)

@@ -48,6 +48,16 @@ def rows(instance: Path, query: str) -> list[tuple]:
         engine.dispose()
 
 
+def execute(instance: Path, sql: str, rows_of_params: list[dict]) -> None:
+    """Run one statement for each parameter set, in one transaction."""
+    engine = create_engine(url_of(instance))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(sql), rows_of_params)
+    finally:
+        engine.dispose()
+
+
 def digest(instance: Path) -> str:
     """A digest of the database's content (SQLite: independent of WAL checkpoints)."""
     return digest_url(url_of(instance))

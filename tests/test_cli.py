@@ -15,6 +15,8 @@ import pytest
 from conftest import SAMPLE_CSV, SAMPLE_JSON
 
 from sociale_kaart.cli import main
+from sociale_kaart.services.content_hash import legacy_content_hash
+from sociale_kaart.services.imports import read_sources
 
 
 def run(runner, instance: Path, *args: str):
@@ -58,6 +60,31 @@ def test_import_sample_json_then_reimport_is_unchanged(runner, instance):
     assert second.exit_code == 0
     assert "0 nieuw, 0 bijgewerkt, 150 ongewijzigd, 0 afgewezen" in second.output
     assert db_digest(instance) == digest
+
+
+def test_hashes_stored_in_the_former_form_still_mean_unchanged(runner, instance):
+    """Installations stored content hashes of the standard library's JSON until December 2026:
+    after an upgrade, a re-import of the same file must not see every listing as changed."""
+    assert run(runner, instance, "import", str(SAMPLE_JSON)).exit_code == 0
+    records, _errors = read_sources([SAMPLE_JSON], None, False)
+    former: dict[str, list[dict]] = {"service": [], "organization": [], "location": []}
+    for record in records:
+        former["service"].append({"id": record.id, "h": legacy_content_hash(record.service)})
+        organization = record.service["organization"]
+        former["organization"].append({"id": organization["id"],
+                                       "h": legacy_content_hash(organization)})
+        for sal in record.service.get("service_at_locations", []):
+            former["location"].append({"id": sal["location"]["id"],
+                                       "h": legacy_content_hash(sal["location"])})
+    for table, params in former.items():
+        kit_database.execute(instance, f"UPDATE {table} SET content_hash = :h WHERE id = :id",
+                             params)
+    digest = db_digest(instance)
+    again = run(runner, instance, "import", str(SAMPLE_JSON))
+    assert again.exit_code == 0
+    assert "0 nieuw, 0 bijgewerkt, 150 ongewijzigd, 0 afgewezen" in again.output
+    assert db_digest(instance) == digest
+    assert table_rows(instance, "select max(version) from service") == [(1,)]
 
 
 COMPARE = {

@@ -47,6 +47,7 @@ from ..geo.geocode import Geocoder
 from ..models import Base, utcnow
 from .audit import record_import_change
 from .bulk_rows import RowBuilder, record_hashes
+from .content_hash import same_content
 from .imports import ImportReport, _Writer, read_sources
 from .provenance import note_import
 from .taxonomy import ensure_taxonomies
@@ -153,14 +154,18 @@ class _Partition:
         self.created: list[str] = []
         self.deferred: list[ImportedRecord] = []
 
-    def _status(self, entity_id: str, digest: str, local: dict[str, str]) -> str:
+    def _status(self, data: dict[str, Any], digest: str, local: dict[str, str]) -> str:
         """What the writer would do with an organization or location: ``new`` (create it),
         ``same`` (leave it alone: same content) or ``changed`` (defer the record)."""
+        entity_id = data["id"]
         if entity_id in self.blocked:
             return "changed"
-        for known in (local, self.hashes, self.stored.hashes):
+        for known in (local, self.hashes):
             if entity_id in known:
                 return "same" if known[entity_id] == digest else "changed"
+        if entity_id in self.stored.hashes:
+            stored = self.stored.hashes[entity_id]
+            return "same" if same_content(stored, data, digest) else "changed"
         return "changed" if entity_id in self.written else "new"
 
     def place(self, record: ImportedRecord) -> None:
@@ -168,14 +173,14 @@ class _Partition:
         digest, org_digest, location_digests = record_hashes(data)
         org = data["organization"]
         local: dict[str, str] = {}
-        org_status = self._status(org["id"], org_digest, local)
+        org_status = self._status(org, org_digest, local)
         if org_status == "new":
             local[org["id"]] = org_digest
         statuses = []
         for sal, location_digest in zip(data.get("service_at_locations", []),
                                         location_digests, strict=True):
             location = sal["location"]
-            status = self._status(location["id"], location_digest, local)
+            status = self._status(location, location_digest, local)
             if status == "new":
                 local[location["id"]] = location_digest
             statuses.append((location, location_digest, status))

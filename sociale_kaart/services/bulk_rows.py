@@ -30,8 +30,10 @@ from sqlalchemy import Date, String, Table
 from importers.base import ImportedRecord
 
 from ..geo.geocode import Geocoder
+from ..json_text import json_bytes
 from ..models import Base
-from .imports import EXTENSION_COLUMNS, PLACES_RE, SESSIONS_RE, _convert, _hash
+from .content_hash import content_hash
+from .imports import EXTENSION_COLUMNS, PLACES_RE, SESSIONS_RE, _convert
 from .provenance import declared_sources, ordinary_metadata, own_id, source_name
 
 TermLookup = Callable[[str | None, dict[str, Any]], str]
@@ -275,9 +277,9 @@ class RowBuilder:
         row[at["source"]] = "import"
         row[at["actor"]] = record.source[:500]
         row[at["action"]] = "create"
-        # psycopg's Json with the connection's dumps: the very text the ORM would store
-        row[at["before"]] = Json(None)
-        row[at["after"]] = Json(record.service)
+        # the very text the ORM stores (its engine's json_serializer)
+        row[at["before"]] = Json(None, dumps=json_bytes)
+        row[at["after"]] = Json(record.service, dumps=json_bytes)
         self.staged.append(("change_record", row))
 
     def _sources(self, record: ImportedRecord) -> None:
@@ -370,5 +372,5 @@ class RowBuilder:
 
 def record_hashes(data: dict[str, Any]) -> tuple[str, str, list[str]]:
     """The content hashes the writer compares: service, organization, each location."""
-    return (_hash(data), _hash(data["organization"]),
-            [_hash(sal["location"]) for sal in data.get("service_at_locations", [])])
+    return (content_hash(data), content_hash(data["organization"]),
+            [content_hash(sal["location"]) for sal in data.get("service_at_locations", [])])

@@ -13,8 +13,6 @@ transactions), and the index only ever hears about committed data.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -52,6 +50,7 @@ from ..models import (
     Url,
 )
 from .audit import record_import_change
+from .content_hash import content_hash, same_content
 from .provenance import note_import, ordinary_metadata
 from .taxonomy import ensure_taxonomies, match_term
 
@@ -154,20 +153,6 @@ def write_records(db: Database, records: list[ImportedRecord], errors: list[Reco
 
 # -- the writer ------------------------------------------------------------------------------
 
-#: Bytes per ``sha256.update``: below hashlib's 2,048, where it keeps the GIL. Letting go of it
-#: for a few microseconds of hashing cost the bulk import far more: getting it back waits for
-#: the thread that COPYs the previous batch (the digest is the same either way).
-_HASH_CHUNK = 2000
-
-
-def _hash(data: Any) -> str:
-    encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
-    digest = hashlib.sha256()
-    for start in range(0, len(encoded), _HASH_CHUNK):
-        digest.update(encoded[start:start + _HASH_CHUNK])
-    return digest.hexdigest()
-
-
 def _convert(column_type: Any, value: Any) -> Any:
     if value is None:
         return None
@@ -239,7 +224,7 @@ class _Writer:
     # -- entry point ------------------------------------------------------------------------
     def upsert(self, session: Session, record: ImportedRecord) -> tuple[str, set[str]]:
         data = record.service
-        digest = _hash(data)
+        digest = content_hash(data)
         service = session.get(Service, data["id"])
         touched = {data["id"]}
         org_changed = self._organization(session, data["organization"], record.source)
@@ -250,7 +235,7 @@ class _Writer:
             if self._location(session, sal["location"], record.source):
                 touched |= set(session.scalars(select(ServiceAtLocation.service_id).where(
                     ServiceAtLocation.location_id == sal["location"]["id"])))
-        if service is not None and service.content_hash == digest:
+        if service is not None and same_content(service.content_hash, data, digest):
             return "unchanged", touched - {data["id"]} if not org_changed else touched
         outcome = "created" if service is None else "updated"
         if service is None:
@@ -264,9 +249,9 @@ class _Writer:
 
     # -- organization and locations (shared between services) ----------------------------
     def _organization(self, session: Session, data: dict[str, Any], source: str) -> bool:
-        digest = _hash(data)
+        digest = content_hash(data)
         org = session.get(Organization, data["id"])
-        if org is not None and org.content_hash == digest:
+        if org is not None and same_content(org.content_hash, data, digest):
             return False
         if org is None:
             org = Organization(id=data["id"])
@@ -284,9 +269,9 @@ class _Writer:
         return True
 
     def _location(self, session: Session, data: dict[str, Any], source: str) -> bool:
-        digest = _hash(data)
+        digest = content_hash(data)
         location = session.get(Location, data["id"])
-        if location is not None and location.content_hash == digest:
+        if location is not None and same_content(location.content_hash, data, digest):
             return False
         if location is None:
             location = Location(id=data["id"])
