@@ -145,6 +145,10 @@ PLACE_FILTERS = frozenset({"near", "municipality", "kern"})
 #: Filters with which a common related need is still read without its index (``_search``):
 #: those that no index serves (``pg_schema.index_ddl``) and the place filters.
 IN_ORDER_FILTERS = UNINDEXED_FILTERS | PLACE_FILTERS
+#: Filters beside which a text search's category filter of many listings (at least
+#: ``BROAD_CATEGORY_SHARE``) is tested row by row (``_search``): the place filters, read
+#: through their own index, and "gratis", which most listings pass.
+BROAD_CATEGORY_COMPANIONS = PLACE_FILTERS | {"cost"}
 #: Facet counts are exact for at most this many listings; over more they are estimated from
 #: a sample of this size (see ``PostgresEngine._facets``), so a facet costs the same at 1M.
 FACET_SAMPLE = 2000
@@ -666,12 +670,18 @@ class PostgresEngine(WhooshEngine):
             codes = set(params.category) | {code for code, strength in plan.categories.items()
                                             if strength >= RELATED_MIN_STRENGTH}
             codes &= set(CATEGORY_BITS)
+            in_order = IN_ORDER_FILTERS
+            if self._category_row_by_row(conn, sql.generation, params, filters):
+                filters["category"] = f"coalesce({filters['category']}, false)"
+                in_order = in_order | {"category"}
             if codes:
                 # Not in table order with other indexed filters: combined with one, a related
                 # need may have none of its listings (no private provider teaches Dutch),
                 # and testing each of its 67,700 rows took 280 ms against the bitmaps' 30.
+                # (A category filter's listings all have the need: its codes are among the
+                # need's.)
                 related = f"categories && {sql.arg(sorted(codes))}::text[]"
-                related_broad = (set(filters) <= IN_ORDER_FILTERS
+                related_broad = (set(filters) <= in_order
                                  and self._broad_categories(conn, sql.generation, codes))
                 if related_broad:
                     related = f"coalesce({related}, false)"
@@ -780,6 +790,24 @@ class PostgresEngine(WhooshEngine):
             with self._lock:
                 self._shares = (generation, shares)
         return sum(shares.get(code, 0.0) for code in codes) >= BROAD_CATEGORY_SHARE
+
+    def _category_row_by_row(self, conn, generation: int | None, params: SearchParams,
+                             filters: dict[str, str]) -> bool:
+        """Whether a text search tests its category filter on each row rather than through
+        the categories' GIN index: when the category is one of many listings and the other
+        filters are ``BROAD_CATEGORY_COMPANIONS``.
+
+        Why: PostgreSQL builds the index's bitmap of every listing in the category before it
+        reads a row (113,000 entries at a million listings: 20-90 ms), in each of a search's
+        statements (candidates, related needs, count, facet sample), while the words' own
+        bitmap or a LIMIT in table order reads only a few thousand rows, of which a tenth or
+        more pass. With other indexed filters (a type) the index stays: their listings and
+        the category's may have few in common."""
+        if "category" not in filters or not set(filters) - {"category"} <= \
+                BROAD_CATEGORY_COMPANIONS:
+            return False
+        codes = set(params.category) & set(CATEGORY_BITS)
+        return bool(codes) and self._broad_categories(conn, generation, codes)
 
     def _filter_sql(self, sql: _Sql, params: SearchParams, near: Place | None,
                     today: date) -> dict[str, str]:
