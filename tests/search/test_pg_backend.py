@@ -451,6 +451,28 @@ def test_statements_beside_the_search_answer_as_in_order(pair, monkeypatch, args
     assert (beside.total, beside.facets) == (in_order.total, in_order.facets)
 
 
+def _recording_counts(monkeypatch) -> list[str]:
+    """The WHERE of every count the searches from now on ask for (``PostgresEngine._count``)."""
+    from sociale_kaart.search import pg_backend
+
+    counted: list[str] = []
+    count = pg_backend.PostgresEngine._count
+
+    def recording_count(self, conn, sql, where, part=None):
+        counted.append(where)
+        return count(self, conn, sql, where, part)
+
+    monkeypatch.setattr(pg_backend.PostgresEngine, "_count", recording_count)
+    return counted
+
+
+def _assert_same_answer(found, expected) -> None:
+    """The same hits in the same order with the same scores, total and facets."""
+    assert [h.id for h in found.hits] == [h.id for h in expected.hits]
+    assert [h.score for h in found.hits] == pytest.approx([h.score for h in expected.hits])
+    assert (found.total, found.facets) == (expected.total, expected.facets)
+
+
 RELATED = [{"q": "eenzaam ouderen"}, {"q": "mantelzorgers ondersteuning"},
            {"q": "schuldhulp"}, {"q": "domestic violence help"},
            {"q": "eenzaam", "free": "1"}, {"q": "hulp", "free": "1", "type": "voorziening"},
@@ -478,14 +500,7 @@ def test_related_needs_of_many_listings_are_read_in_table_order(pair, monkeypatc
         return read(conn, statement, statement_args)
 
     monkeypatch.setattr(pg_backend.PostgresEngine, "_in_table_order", staticmethod(recording))
-    counted = []
-    count = pg_backend.PostgresEngine._count
-
-    def recording_count(self, conn, sql, where, part=None):
-        counted.append(where)
-        return count(self, conn, sql, where, part)
-
-    monkeypatch.setattr(pg_backend.PostgresEngine, "_count", recording_count)
+    counted = _recording_counts(monkeypatch)
 
     def answer(share: float):
         monkeypatch.setattr(pg_backend, "BROAD_CATEGORY_SHARE", share)
@@ -505,10 +520,7 @@ def test_related_needs_of_many_listings_are_read_in_table_order(pair, monkeypatc
     # Without the need's index (in table order, or among the place's listings) unless
     # another indexed filter applies.
     assert any("coalesce(categories &&" in where for where in counts) is ("type" not in args)
-    assert [h.id for h in in_table_order.hits] == [h.id for h in indexed.hits]
-    assert [h.score for h in in_table_order.hits] == pytest.approx(
-        [h.score for h in indexed.hits])
-    assert (in_table_order.total, in_table_order.facets) == (indexed.total, indexed.facets)
+    _assert_same_answer(in_table_order, indexed)
 
 
 BROAD_CATEGORY = [{"q": "hulp", "category": "geld"},
@@ -531,14 +543,7 @@ def test_a_category_filter_of_many_listings_is_tested_row_by_row(pair, monkeypat
 
     _, postgres = pair
     monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)  # a LIMIT that stops the reading
-    counted = []
-    count = pg_backend.PostgresEngine._count
-
-    def recording_count(self, conn, sql, where, part=None):
-        counted.append(where)
-        return count(self, conn, sql, where, part)
-
-    monkeypatch.setattr(pg_backend.PostgresEngine, "_count", recording_count)
+    counted = _recording_counts(monkeypatch)
 
     def answer(share: float):
         monkeypatch.setattr(pg_backend, "BROAD_CATEGORY_SHARE", share)
@@ -553,9 +558,7 @@ def test_a_category_filter_of_many_listings_is_tested_row_by_row(pair, monkeypat
     assert counts and not any(filter_sql in where for where in indexed_counts)
     alone = set(args) - {"q", "category"} <= {"free", "municipality", "near", "km"}
     assert all(filter_sql in where for where in counts) is alone
-    assert [h.id for h in row_by_row.hits] == [h.id for h in indexed.hits]
-    assert [h.score for h in row_by_row.hits] == pytest.approx([h.score for h in indexed.hits])
-    assert (row_by_row.total, row_by_row.facets) == (indexed.total, indexed.facets)
+    _assert_same_answer(row_by_row, indexed)
 
 
 def test_a_search_does_its_side_work_itself_when_no_connection_comes(pair, monkeypatch):
