@@ -22,6 +22,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from itertools import combinations
 
 import numpy as np
 
@@ -181,6 +182,38 @@ def is_broad(items: list[tuple[str, float, int]], docs: int,
         postings += freq
         missing *= max(0.0, 1.0 - freq / docs)
     return postings * (1.0 - missing) > BROAD_SWITCH
+
+
+#: ``absorbed`` looks up the smaller phrases within a phrase of at most this many words;
+#: longer ones it compares with every phrase.
+ABSORB_SUBSETS_UP_TO = 8
+
+
+def absorbed(alternatives: Iterable[str]) -> list[str]:
+    """The alternatives (``prerank_items``' tsqueries) that no other one implies, in their
+    order: their OR matches the same listings (A | (A & B) = A).
+
+    Why: PostgreSQL tests every alternative of an OR on each listing that does not match, a
+    binary search of its words per alternative, and a count or a facet sample near a place
+    tests thousands of listings. The thesaurus makes many phrases that contain another
+    ("huiselijk geweld", "meldpunt huiselijk geweld", ...), each in three fields: of the 68
+    alternatives of "domestic violence", 12 are implied by others, and the test took a
+    quarter less time a listing (7 -> 5.6 us)."""
+    items = list(dict.fromkeys(alternatives))
+    lexemes = [frozenset(_QUOTED.findall(item)) for item in items]
+    singles = {next(iter(found)) for found in lexemes if len(found) == 1}
+    phrases = {found for found in lexemes if len(found) > 1}
+
+    def implied(found: frozenset[str]) -> bool:
+        if not singles.isdisjoint(found):
+            return True
+        if len(found) <= ABSORB_SUBSETS_UP_TO:  # its few smaller phrases, looked up
+            return any(frozenset(part) in phrases for size in range(2, len(found))
+                       for part in combinations(found, size))
+        return any(other < found for other in phrases)
+
+    return [item for item, found in zip(items, lexemes, strict=True)
+            if len(found) < 2 or not implied(found)]
 
 
 def prerank_items(plan: QueryPlan, df: dict[str, int], docs: int

@@ -561,6 +561,63 @@ def test_a_category_filter_of_many_listings_is_tested_row_by_row(pair, monkeypat
     _assert_same_answer(row_by_row, indexed)
 
 
+NEAR_WORDS = [{"q": "eenzaam", "near": "Gorinchem", "km": "25"},
+              {"q": "schuldhulp", "near": "Werkendam", "km": "10", "sort": "distance"},
+              {"q": "domestic violence", "near": "Gorinchem", "km": "50"},
+              {"q": "mantelzorgers", "near": "Veghel", "km": "25", "category": "mantelzorg"},
+              {"q": "taalcafe", "near": "Sint-Oedenrode", "km": "5", "type": "activiteit"}]
+
+
+@pytest.mark.parametrize("args", NEAR_WORDS, ids=[str(q) for q in NEAR_WORDS])
+def test_words_of_few_listings_pick_the_candidates_near_a_place(pair, monkeypatch, args):
+    """When a place holds many more listings than the candidates' words match, the words'
+    listings are each tested for the distance instead of PostgreSQL also building the
+    bitmap of every listing within it (``_near_row_by_row``). The answers are the same."""
+    from sociale_kaart.search import SearchService, pg_backend
+
+    _, postgres = pair
+    monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)
+    statements: list[str] = []
+    read = pg_backend.PostgresEngine._in_index_order
+
+    def recording(conn, statement, statement_args, ordered):
+        statements.append(statement)
+        return read(conn, statement, statement_args, ordered)
+
+    monkeypatch.setattr(pg_backend.PostgresEngine, "_in_index_order", staticmethod(recording))
+
+    def answer(cost: float):
+        monkeypatch.setattr(pg_backend, "NEAR_ROW_COST", cost)
+        statements.clear()
+        found = _search(SearchService(postgres.settings, postgres.db, follow_commits=False),
+                        args)
+        return found, list(statements)
+
+    through_the_index, indexed = answer(1e9)  # no place holds that many listings
+    row_by_row, tested = answer(0.0)  # every place does
+    assert indexed and not any("IS TRUE" in statement for statement in indexed)
+    assert "(ST_DWithin(" in tested[0] and ") IS TRUE AND words @@" in tested[0]
+    _assert_same_answer(row_by_row, through_the_index)
+    assert row_by_row.total > 0
+
+
+def test_near_row_by_row_when_the_place_outnumbers_the_words():
+    from sociale_kaart.search.params import SearchParams
+    from sociale_kaart.search.pg_backend import NEAR_ROW_COST, NL_LAND_KM2, PostgresEngine
+
+    def chosen(total: int):
+        return [("'n:a'", 1.0, total // 2), ("'d:a'", 0.5, total - total // 2)]
+
+    near = SearchParams(q="a", near="Gorinchem", km=25.0)
+    within = 1_000_000 * 3.14159 * 25 * 25 / NL_LAND_KM2  # about 58,000
+    assert PostgresEngine._near_row_by_row(near, 1_000_000, chosen(2000))
+    assert not PostgresEngine._near_row_by_row(near, 1_000_000,
+                                               chosen(int(within / NEAR_ROW_COST) + 10))
+    assert not PostgresEngine._near_row_by_row(near, 10_000, chosen(2000))  # few listings
+    close = SearchParams(q="a", near="Gorinchem", km=3.0)  # about 840 within 3 km
+    assert not PostgresEngine._near_row_by_row(close, 1_000_000, chosen(2000))
+
+
 def test_a_search_does_its_side_work_itself_when_no_connection_comes(pair, monkeypatch):
     """When a side thread cannot get a connection (a pool given away after all), the
     search does not wait for it: it does that work itself, on its own connection."""

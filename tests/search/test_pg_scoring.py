@@ -3,9 +3,12 @@ candidates (the rest only score them). No database needed."""
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
-from sociale_kaart.search.pg_scoring import bm25_idf, essential_items
+from sociale_kaart.search.pg_scoring import absorbed, bm25_idf, essential_items
 
 
 @pytest.mark.parametrize(("items", "budget", "expected"), [
@@ -25,3 +28,46 @@ def test_essential_items_take_the_strongest_within_the_budget(items, budget, exp
 
 def test_rarer_terms_weigh_more():
     assert bm25_idf(10, 100_000) > bm25_idf(1000, 100_000) > bm25_idf(50_000, 100_000) > 0
+
+
+@pytest.mark.parametrize(("alternatives", "expected"), [
+    # a phrase with a word that is an alternative by itself
+    (["'n:gewel'", "('n:huiselijk' & 'n:gewel')"], ["'n:gewel'"]),
+    # a phrase that contains another phrase of the same field
+    (["('n:huiselijk' & 'n:gewel')", "('n:meldpunt' & 'n:huiselijk' & 'n:gewel')",
+      "('d:huiselijk' & 'd:gewel' & 'd:kindermishandel')"],
+     ["('n:huiselijk' & 'n:gewel')", "('d:huiselijk' & 'd:gewel' & 'd:kindermishandel')"]),
+    # the same words in another field imply nothing
+    (["'d:gewel'", "('n:huiselijk' & 'n:gewel')"], ["'d:gewel'", "('n:huiselijk' & 'n:gewel')"]),
+    # overlapping phrases, neither within the other
+    (["('n:a' & 'n:b')", "('n:b' & 'n:c')"], ["('n:a' & 'n:b')", "('n:b' & 'n:c')"]),
+    # duplicates once, order kept; quotes inside a lexeme
+    (["'o:x'", "'n:''s'", "'o:x'"], ["'o:x'", "'n:''s'"]),
+    # a phrase longer than the subsets looked up is compared with every phrase
+    (["('n:a' & 'n:b')", "(" + " & ".join(f"'n:{c}'" for c in "abcdefghij") + ")"],
+     ["('n:a' & 'n:b')"]),
+    ([], []),
+])
+def test_absorbed_leaves_out_the_alternatives_another_implies(alternatives, expected):
+    assert absorbed(alternatives) == expected
+
+
+def _matches(alternatives: list[str], words: set[str]) -> bool:
+    """A tsquery OR of ANDs, evaluated on a listing's lexemes."""
+    return any(set(re.findall(r"'((?:[^']|'')*)'", item)) <= words for item in alternatives)
+
+
+def test_absorbed_alternatives_match_the_same_listings():
+    rng = random.Random(7)
+    vocabulary = [f"{field}:{word}" for field in "nd" for word in "abcdefgh"]
+    for _ in range(300):
+        alternatives = []
+        for _ in range(rng.randint(1, 12)):
+            words = rng.sample(vocabulary, rng.choice([1, 1, 2, 3, 4]))
+            alternatives.append("(" + " & ".join(f"'{w}'" for w in words) + ")"
+                                if len(words) > 1 else f"'{words[0]}'")
+        kept = absorbed(alternatives)
+        assert set(kept) <= set(alternatives)
+        for _ in range(30):
+            listing = set(rng.sample(vocabulary, rng.randint(0, 8)))
+            assert _matches(kept, listing) == _matches(alternatives, listing)
