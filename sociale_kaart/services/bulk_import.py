@@ -370,22 +370,36 @@ def _copy_new(session: Session, writer: _Writer, geocoder: Geocoder,
 
 @dataclass
 class _Deferred:
-    """Secondary indexes and foreign keys of the tables COPY fills, dropped for an initial load
-    and created again, with the same names and definitions, before the transaction ends."""
+    """Secondary indexes and foreign keys of the tables COPY fills, and the keys of those that
+    are empty and only referenced among themselves, dropped for an initial load and created
+    again, with the same names and definitions, before the transaction ends."""
 
     indexes: list[str] = field(default_factory=list)
     foreign_keys: list[tuple[str, str, str]] = field(default_factory=list)
+    #: (table, constraint, definition) of primary keys and unique constraints
+    keys: list[tuple[str, str, str]] = field(default_factory=list)
 
     @classmethod
     def drop(cls, connection, tables: Iterable[str]) -> _Deferred:
         """PostgreSQL's advice for populating a database: maintaining every index and checking
         every foreign key row by row costs more than half of the server's time per listing;
-        building them once over the loaded rows is far cheaper. Primary keys and unique
-        indexes stay (a collision must still fail the COPY). The DDL is part of the import's
-        one transaction: a failure or ``kill -9`` restores them with everything else."""
+        building them once over the loaded rows is far cheaper. The DDL is part of the
+        import's one transaction: a failure or ``kill -9`` restores them with everything else.
+
+        Primary keys and unique constraints go too, but only of tables that hold no row yet
+        and that no table outside ``tables`` references (``service`` and ``organization``
+        keep theirs: dropping a key would lock the volunteer platform's tables that point to
+        it, and a collision with a stored row must fail the COPY, which the import then
+        retries with that record through the ordinary writer). In an empty table a COPY can
+        collide only with a row of the same run, which ``_Partition`` never writes twice; the
+        key's rebuild would still refuse it (``restore``). Why: inserting 640,000 random
+        ids into the attribute table's key one by one made PostgreSQL's time per listing
+        grow with the load (an initial load of 100,000: 165-183 us of CPU a listing against
+        129-136 us with the keys built afterwards, by sorting)."""
         deferred = cls()
         names = list(tables)
         with connection.cursor() as cursor:
+            keyed = _keys_to_defer(cursor, names)
             cursor.execute(
                 "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
                 "FROM pg_constraint c WHERE c.contype = 'f' "
@@ -403,6 +417,15 @@ class _Deferred:
             for name, definition in indexes:
                 cursor.execute(f"DROP INDEX {name}")
                 deferred.indexes.append(definition)
+            if keyed:
+                cursor.execute(
+                    "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+                    "FROM pg_constraint c WHERE c.contype IN ('p', 'u') "
+                    "AND c.conrelid = ANY(%s::regclass[]) ORDER BY c.contype, 1, 2",
+                    ([f'"{name}"' for name in keyed],))
+                deferred.keys = list(cursor.fetchall())
+                for table, name, _definition in deferred.keys:
+                    cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         return deferred
 
     def restore(self, connection) -> None:
@@ -410,10 +433,36 @@ class _Deferred:
         key checks every row, so a row without its parent still fails the import."""
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for table, name, definition in self.keys:  # before the foreign keys need them
+                try:
+                    cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+                except pg_errors.UniqueViolation as error:
+                    raise BulkImportError(
+                        f"two rows of this import have the same key in table {table} "
+                        f"({error.diag.message_detail or error}); nothing was imported"
+                    ) from error
             for definition in self.indexes:
                 cursor.execute(definition)
             for table, name, definition in self.foreign_keys:
                 cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+
+def _keys_to_defer(cursor, tables: list[str]) -> list[str]:
+    """Of ``tables``, those without rows that no other table references (``_Deferred.drop``)."""
+    cursor.execute(
+        "SELECT DISTINCT c.confrelid::regclass::text FROM pg_constraint c "
+        "WHERE c.contype = 'f' AND c.confrelid = ANY(%s::regclass[]) "
+        "AND NOT c.conrelid = ANY(%s::regclass[])",
+        ([f'"{name}"' for name in tables], [f'"{name}"' for name in tables]))
+    referenced = {row[0].strip('"') for row in cursor.fetchall()}
+    empty = []
+    for name in tables:
+        if name in referenced:
+            continue
+        cursor.execute(f'SELECT NOT EXISTS (SELECT 1 FROM "{name}")')
+        if cursor.fetchone()[0]:
+            empty.append(name)
+    return empty
 
 
 def _initial_load(connection) -> bool:

@@ -269,6 +269,61 @@ def test_an_initial_load_ends_with_the_same_indexes_and_constraints(postgres_url
     db.dispose()
 
 
+def test_an_initial_load_builds_the_keys_of_its_own_empty_tables_afterwards(
+        postgres_url, monkeypatch):  # noqa: F811
+    """During an initial load the tables only the import writes have no primary key (built
+    afterwards by sorting); ``service`` and ``organization``, which the volunteer platform's
+    tables reference, and tables with rows keep theirs."""
+    db = Database(postgres_url)
+    db.upgrade()
+    with db.engine.begin() as conn:  # a row in a table the builder writes
+        conn.exec_driver_sql("INSERT INTO change_record (service_id, at, source, actor, action) "
+                             "VALUES ('elsewhere', now(), 'test', 'test', 'note')")
+    during: list[set[str]] = []
+    copy_new = bulk_import._copy_new
+
+    def looking(session, *args):
+        keys = session.execute(text(
+            "SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'p' "
+            "AND connamespace = 'public'::regnamespace")).scalars()
+        during.append(set(keys))
+        return copy_new(session, *args)
+
+    monkeypatch.setattr(bulk_import, "_copy_new", looking)
+    migrated = _schema(db)
+    report = bulk_import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    assert len(report.created) == 150
+    keyed = during[0]
+    assert {"service", "organization", "change_record", "taxonomy_term"} <= keyed
+    assert not {"attribute", "location", "phone", "service_at_location"} & keyed
+    assert _schema(db) == migrated
+    db.dispose()
+
+
+def test_rows_of_one_load_with_the_same_key_fail_it_cleanly(postgres_url, monkeypatch):  # noqa: F811,E501
+    """Should two rows of an initial load share a key (``_Partition`` never writes a row
+    twice), building the key afterwards refuses them: a clear error, nothing imported, the
+    schema as migrated."""
+    db = Database(postgres_url)
+    db.upgrade()
+    migrated = _schema(db)
+    take = bulk_import.RowBuilder.take
+
+    def twice(self):
+        tables = take(self)
+        if tables.get("attribute"):
+            tables["attribute"].append(list(tables["attribute"][0]))
+        return tables
+
+    monkeypatch.setattr(bulk_import.RowBuilder, "take", twice)
+    with pytest.raises(BulkImportError, match="same key in table attribute"):
+        bulk_import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Service)) == 0
+    assert _schema(db) == migrated
+    db.dispose()
+
+
 def test_a_failed_initial_load_keeps_indexes_and_constraints(postgres_url, monkeypatch):  # noqa: F811,E501
     db = Database(postgres_url)
     db.upgrade()
