@@ -726,7 +726,7 @@ class PostgresEngine(WhooshEngine):
              total_estimated) = self._text_search(
                 conn, sql, everything, text, related, plan, params, focus, stats, stored,
                 query_vector, detection, related_broad, bool(PLACE_FILTERS & set(filters)),
-                single_type, filters.get("near"))
+                single_type, self._near_unindexed(base, filters))
             facet_where = f"{base} AND {text_where}"  # text_where is one term
             if total == 0 and text != "false" and not filters and params.q.strip():
                 total, page_ids, scores_of = self._dutch_fallback(conn, params, everything,
@@ -970,11 +970,12 @@ class PostgresEngine(WhooshEngine):
                      plan: QueryPlan, params: SearchParams, focus: Place | None,
                      stats: IndexStats, stored: dict[str, dict], query_vector=None,
                      detection=None, related_broad: bool = False, place: bool = False,
-                     single_type: bool = False, near_filter: str | None = None):
+                     single_type: bool = False, near_unindexed: str | None = None):
         """Text matches: PostgreSQL counts them and sends the best PRERANK_LIMIT by the
         pre-rank (``pg_scoring.prerank_items``); the application scores those exactly.
-        ``single_type``: the only filter an index serves is one type. ``near_filter``: the
-        SQL of the "near" filter, if any (``_near_row_by_row``)."""
+        ``single_type``: the only filter an index serves is one type. ``near_unindexed``:
+        ``everything`` with the "near" filter tested row by row, if there is one
+        (``_near_unindexed``, ``_near_row_by_row``)."""
         lexemes = self._lexemes(plan)
         df = self._terms.df(conn, stats.generation, lexemes)
         items = prerank_items(plan, df, stats.docs)
@@ -1052,10 +1053,9 @@ class PostgresEngine(WhooshEngine):
                     # the rows and each is tested, instead of a GIN bitmap of every word.
                     found = text
                 where = everything
-                if (found is not text and near_filter is not None
+                if (found is not text and near_unindexed is not None
                         and self._near_row_by_row(params, stats.docs, chosen)):
-                    # (IS TRUE: the same rows, but the place's index does not apply.)
-                    where = everything.replace(near_filter, f"({near_filter}) IS TRUE", 1)
+                    where = near_unindexed
                 ids = (f"SELECT {PRERANK_COLUMNS} FROM {LIVE}.match WHERE {where} AND "
                        f"{found} LIMIT {CANDIDATE_BUDGET}")
                 in_index_order = found is text and sql.index_order
@@ -1154,6 +1154,15 @@ class PostgresEngine(WhooshEngine):
         if limit:  # only the best were fetched: the count comes from PostgreSQL
             total = all_total if related is not None and any_text else matched_total
         return total, page, scores_of, adjusted, text_where, why_words, estimated
+
+    @staticmethod
+    def _near_unindexed(base: str, filters: dict[str, str]) -> str | None:
+        """The WHERE of the rules and filters with the "near" filter as ``(...) IS TRUE``: the
+        same rows, but the place's index does not apply; None without that filter."""
+        if "near" not in filters:
+            return None
+        return " AND ".join([base, *(f"({condition}) IS TRUE" if name == "near" else condition
+                                     for name, condition in filters.items())])
 
     @staticmethod
     def _near_row_by_row(params: SearchParams, docs: int,

@@ -400,32 +400,19 @@ class _Deferred:
         names = list(tables)
         with connection.cursor() as cursor:
             keyed = _keys_to_defer(cursor, names)
-            cursor.execute(
-                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
-                "FROM pg_constraint c WHERE c.contype = 'f' "
-                "AND c.conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
-                ([f'"{name}"' for name in names],))
-            deferred.foreign_keys = list(cursor.fetchall())
+            deferred.foreign_keys = _constraints(cursor, "f", names)
             cursor.execute(
                 "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
                 "FROM pg_index i WHERE i.indrelid = ANY(%s::regclass[]) "
                 "AND NOT i.indisunique AND NOT i.indisprimary ORDER BY 1",
-                ([f'"{name}"' for name in names],))
+                (_regclasses(names),))
             indexes = cursor.fetchall()
-            for table, name, _definition in deferred.foreign_keys:
-                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            _drop_constraints(cursor, deferred.foreign_keys)
             for name, definition in indexes:
                 cursor.execute(f"DROP INDEX {name}")
                 deferred.indexes.append(definition)
-            if keyed:
-                cursor.execute(
-                    "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
-                    "FROM pg_constraint c WHERE c.contype IN ('p', 'u') "
-                    "AND c.conrelid = ANY(%s::regclass[]) ORDER BY c.contype, 1, 2",
-                    ([f'"{name}"' for name in keyed],))
-                deferred.keys = list(cursor.fetchall())
-                for table, name, _definition in deferred.keys:
-                    cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            deferred.keys = _constraints(cursor, "pu", keyed) if keyed else []
+            _drop_constraints(cursor, deferred.keys)
         return deferred
 
     def restore(self, connection) -> None:
@@ -447,13 +434,34 @@ class _Deferred:
                 cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
 
 
+def _regclasses(tables: Iterable[str]) -> list[str]:
+    """Table names as ``regclass`` text (quoted), for ``= ANY(%s::regclass[])``."""
+    return [f'"{name}"' for name in tables]
+
+
+def _constraints(cursor, kinds: str, tables: list[str]) -> list[tuple[str, str, str]]:
+    """(table, name, definition) of the constraints of these kinds (``pg_constraint.contype``
+    letters: f foreign key, p primary key, u unique) on ``tables``."""
+    cursor.execute(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+        "FROM pg_constraint c WHERE c.contype::text = ANY(%s) "
+        "AND c.conrelid = ANY(%s::regclass[]) ORDER BY c.contype, 1, 2",
+        (list(kinds), _regclasses(tables)))
+    return list(cursor.fetchall())
+
+
+def _drop_constraints(cursor, constraints: list[tuple[str, str, str]]) -> None:
+    for table, name, _definition in constraints:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+
+
 def _keys_to_defer(cursor, tables: list[str]) -> list[str]:
     """Of ``tables``, those without rows that no other table references (``_Deferred.drop``)."""
     cursor.execute(
         "SELECT DISTINCT c.confrelid::regclass::text FROM pg_constraint c "
         "WHERE c.contype = 'f' AND c.confrelid = ANY(%s::regclass[]) "
         "AND NOT c.conrelid = ANY(%s::regclass[])",
-        ([f'"{name}"' for name in tables], [f'"{name}"' for name in tables]))
+        (_regclasses(tables), _regclasses(tables)))
     referenced = {row[0].strip('"') for row in cursor.fetchall()}
     empty = []
     for name in tables:

@@ -363,7 +363,7 @@ def test_without_filters_the_count_and_the_facets_read_their_rows_once(pair, mon
     matches through the words' bitmap: one statement answers both, although totals are
     exact only up to COUNT_LIMIT elsewhere (the count takes the facet sample's longer pass
     rather than building the bitmap again)."""
-    from sociale_kaart.search import SearchService, pg_backend
+    from sociale_kaart.search import pg_backend
 
     whoosh, postgres = pair
     monkeypatch.setattr(pg_backend, "COUNT_LIMIT", 20)
@@ -380,7 +380,7 @@ def test_without_filters_the_count_and_the_facets_read_their_rows_once(pair, mon
         return facet_pass(conn, sql, where, filters, limit, part)
 
     monkeypatch.setattr(pg_backend.PostgresEngine, "_facet_pass", staticmethod(recording))
-    found = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    found = _fresh_search(postgres, args)
     assert passes and len(set(passes)) == 1, passes  # the count's pass is the facets' pass
     expected = _search(whoosh, args)
     if expected.total <= 40:
@@ -426,7 +426,7 @@ def test_statements_beside_the_search_answer_as_in_order(pair, monkeypatch, args
     (no connection to spare) it runs them in order on its own. Both answer alike: results,
     order, total and facets. (The pre-rank limit is small, so the best of the text matches
     and of the related needs are merged by their pre-rank.)"""
-    from sociale_kaart.search import SearchService, pg_backend
+    from sociale_kaart.search import pg_backend
 
     _, postgres = pair
     monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)
@@ -440,11 +440,11 @@ def test_statements_beside_the_search_answer_as_in_order(pair, monkeypatch, args
 
     monkeypatch.setattr(pg_backend, "_side_executor", lambda: Counting())
     # Fresh services: no answers cached from another test or from each other.
-    beside = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    beside = _fresh_search(postgres, args)
     assert started, "nothing ran beside the search"
     started.clear()
     monkeypatch.setattr(pg_backend, "_spare_connection", lambda pool: False)
-    in_order = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    in_order = _fresh_search(postgres, args)
     assert not started
     assert [h.id for h in beside.hits] == [h.id for h in in_order.hits]
     assert [h.score for h in beside.hits] == pytest.approx([h.score for h in in_order.hits])
@@ -464,6 +464,23 @@ def _recording_counts(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(pg_backend.PostgresEngine, "_count", recording_count)
     return counted
+
+
+def _fresh_search(postgres, args: dict):
+    """A search by a new service: no answer cached from another test or search."""
+    from sociale_kaart.search import SearchService
+
+    return _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+
+
+def _answer_with(monkeypatch, postgres, args: dict, setting: str, value, recorded: list):
+    """The answer with ``pg_backend.<setting>`` = ``value``, and what ``recorded`` gathered
+    during it."""
+    from sociale_kaart.search import pg_backend
+
+    monkeypatch.setattr(pg_backend, setting, value)
+    recorded.clear()
+    return _fresh_search(postgres, args), list(recorded)
 
 
 def _assert_same_answer(found, expected) -> None:
@@ -488,7 +505,7 @@ def test_related_needs_of_many_listings_are_read_in_table_order(pair, monkeypatc
     listings); near a place or in a municipality, among the place's listings; with another
     indexed filter (type), through the indexes as before. The answers are the same either
     way."""
-    from sociale_kaart.search import SearchService, pg_backend
+    from sociale_kaart.search import pg_backend
 
     _, postgres = pair
     monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)  # a LIMIT that stops the reading
@@ -506,8 +523,7 @@ def test_related_needs_of_many_listings_are_read_in_table_order(pair, monkeypatc
         monkeypatch.setattr(pg_backend, "BROAD_CATEGORY_SHARE", share)
         in_order.clear()
         counted.clear()
-        found = _search(SearchService(postgres.settings, postgres.db, follow_commits=False),
-                        args)
+        found = _fresh_search(postgres, args)
         return found, list(in_order), list(counted)
 
     indexed, none_in_order, indexed_counts = answer(2.0)  # no related need is that common
@@ -539,18 +555,14 @@ def test_a_category_filter_of_many_listings_is_tested_row_by_row(pair, monkeypat
     through the GIN index whose bitmap of every listing in the category PostgreSQL builds in
     each statement (113,000 entries at a million listings); only beside place filters and
     "gratis", not beside a type or a filter no index serves. The answers are the same."""
-    from sociale_kaart.search import SearchService, pg_backend
+    from sociale_kaart.search import pg_backend
 
     _, postgres = pair
     monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)  # a LIMIT that stops the reading
     counted = _recording_counts(monkeypatch)
 
     def answer(share: float):
-        monkeypatch.setattr(pg_backend, "BROAD_CATEGORY_SHARE", share)
-        counted.clear()
-        found = _search(SearchService(postgres.settings, postgres.db, follow_commits=False),
-                        args)
-        return found, list(counted)
+        return _answer_with(monkeypatch, postgres, args, "BROAD_CATEGORY_SHARE", share, counted)
 
     indexed, indexed_counts = answer(2.0)  # no category is that common
     row_by_row, counts = answer(0.0)  # every one is
@@ -573,7 +585,7 @@ def test_words_of_few_listings_pick_the_candidates_near_a_place(pair, monkeypatc
     """When a place holds many more listings than the candidates' words match, the words'
     listings are each tested for the distance instead of PostgreSQL also building the
     bitmap of every listing within it (``_near_row_by_row``). The answers are the same."""
-    from sociale_kaart.search import SearchService, pg_backend
+    from sociale_kaart.search import pg_backend
 
     _, postgres = pair
     monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)
@@ -587,11 +599,7 @@ def test_words_of_few_listings_pick_the_candidates_near_a_place(pair, monkeypatc
     monkeypatch.setattr(pg_backend.PostgresEngine, "_in_index_order", staticmethod(recording))
 
     def answer(cost: float):
-        monkeypatch.setattr(pg_backend, "NEAR_ROW_COST", cost)
-        statements.clear()
-        found = _search(SearchService(postgres.settings, postgres.db, follow_commits=False),
-                        args)
-        return found, list(statements)
+        return _answer_with(monkeypatch, postgres, args, "NEAR_ROW_COST", cost, statements)
 
     through_the_index, indexed = answer(1e9)  # no place holds that many listings
     row_by_row, tested = answer(0.0)  # every place does
@@ -624,12 +632,11 @@ def test_a_search_does_its_side_work_itself_when_no_connection_comes(pair, monke
     import threading
     from contextlib import contextmanager
 
-    from sociale_kaart.search import SearchService, pg_backend
+    from sociale_kaart.search import pg_backend
 
     _, postgres = pair
     args = {"q": "hulp bij de administratie", "near": "Werkendam", "km": "25"}
-    expected = _search(SearchService(postgres.settings, postgres.db, follow_commits=False),
-                       args)
+    expected = _fresh_search(postgres, args)
     release = threading.Event()
 
     @contextmanager
@@ -640,8 +647,7 @@ def test_a_search_does_its_side_work_itself_when_no_connection_comes(pair, monke
 
     monkeypatch.setattr(pg_backend.PostgresEngine, "_side_connection", no_connection)
     try:
-        result = _search(SearchService(postgres.settings, postgres.db, follow_commits=False),
-                         args)
+        result = _fresh_search(postgres, args)
     finally:
         release.set()
     assert [h.id for h in result.hits] == [h.id for h in expected.hits]
@@ -683,10 +689,10 @@ def test_an_older_schema_is_upgraded_in_place_without_a_rebuild(postgres_url, tm
 def test_a_count_goes_on_where_its_first_pass_stopped(pair, monkeypatch, args):
     """A count whose first pass neither finishes nor settles an estimate reads on after the
     last row it saw: the total is still exact."""
-    from sociale_kaart.search import SearchService, pg_backend
+    from sociale_kaart.search import pg_backend
 
     _, postgres = pair
-    exact = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    exact = _fresh_search(postgres, args)
     assert exact.total > 5 and not exact.extra["total_estimated"]
     monkeypatch.setattr(pg_backend, "PROBE_LIMIT", 5)
     monkeypatch.setattr(pg_backend, "PROBE_MARGIN", 10_000)
@@ -698,7 +704,7 @@ def test_a_count_goes_on_where_its_first_pass_stopped(pair, monkeypatch, args):
         return real(self, conn, sql, where, part, limit, after)
 
     monkeypatch.setattr(pg_backend.PostgresEngine, "_count_pass", counting)
-    result = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    result = _fresh_search(postgres, args)
     assert passes[0] is None and passes[1] is not None  # the second pass went on
     assert (result.total, result.extra["total_estimated"]) == (exact.total, False)
     assert [h.id for h in result.hits] == [h.id for h in exact.hits]
@@ -707,14 +713,14 @@ def test_a_count_goes_on_where_its_first_pass_stopped(pair, monkeypatch, args):
 def test_a_long_query_pre_ranks_like_a_short_one(pair, monkeypatch):
     """Beyond CASE_PRERANK_LIMIT alternatives the pre-rank is summed by a subquery (a sum
     of thousands of terms is too deep for PostgreSQL); the ranking is the same."""
-    from sociale_kaart.search import SearchService, pg_backend
+    from sociale_kaart.search import pg_backend
 
     _, postgres = pair
     args = {"q": "hulp bij de administratie en schulden voor ouderen", "per_page": "20"}
     monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)
-    with_case = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    with_case = _fresh_search(postgres, args)
     monkeypatch.setattr(pg_backend, "CASE_PRERANK_LIMIT", 3)
-    summed = _search(SearchService(postgres.settings, postgres.db, follow_commits=False), args)
+    summed = _fresh_search(postgres, args)
     assert with_case.total > 8
     assert [h.id for h in summed.hits] == [h.id for h in with_case.hits]
     assert summed.total == with_case.total
