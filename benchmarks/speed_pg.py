@@ -2,10 +2,13 @@
 
 For each size N (default 100000) the deterministic synthetic corpus of ``speed.py``
 (``benchmarks/synthetic.py``) goes into a fresh PostgreSQL database through the bulk import
-(``services/bulk_import.py``: the ORM writer's rows, written with COPY, in chunks of
-``--chunk`` listings, one transaction each), then this prints:
+(``services/bulk_import.py``: the ORM writer's rows, written with COPY) in one transaction, as
+``sociale-kaart import --bulk`` imports a file (``--chunk K``: K listings a transaction, the
+first an initial load, the others into a filled database), then this prints:
 
-* import throughput (listings/s) of the COPY path;
+* import throughput (listings/s) of the COPY path: the initial load (indexes, keys and
+  foreign keys built afterwards) and, at the end, ``--more`` further new listings imported
+  into the filled database (indexes and foreign keys kept up row by row);
 * index build time of the postgres search backend (``SearchService.rebuild``);
 * query latency p50/p95/p99 overall and per class for the same query mix as ``speed.py``
   (text, natural sentences, filters, near + km, sort=distance, empty query with filters, typos,
@@ -25,7 +28,7 @@ the output says so. The import and index build figures are then those of N/K lis
 The database is ``--pg-url`` (an empty database) or a private loopback cluster started with
 the test kit (``tests/kit_postgres.py``) with ``--pg-memory`` of shared buffers. Figures only.
 
-    python benchmarks/speed_pg.py [--sizes 100000,1000000] [--queries 200] [--chunk 20000]
+    python benchmarks/speed_pg.py [--sizes 100000,1000000] [--queries 200] [--more 10000]
     python benchmarks/speed_pg.py --sizes 1000000 --replicate 10   # 100k indexed, copied 10x
     python benchmarks/speed_pg.py --queries-only --pg-url URL       # the mix on a kept index
 """
@@ -199,7 +202,7 @@ def run_size(n: int, options: argparse.Namespace) -> dict:
         import_s = 0.0
         while imported < n:
             t = time.perf_counter()
-            chunk = [next(records) for _ in range(min(options.chunk, n - imported))]
+            chunk = [next(records) for _ in range(min(options.chunk or n, n - imported))]
             generate = time.perf_counter() - t
             report = bulk_write_records(db, chunk, [], geocoder=geocoder)
             import_s += report.seconds
@@ -236,6 +239,7 @@ def run_size(n: int, options: argparse.Namespace) -> dict:
                 "pg_total_relation_size('search.term')").fetchone()[0]
         say(f"database size {size / 2**20:.0f} MB, of which search tables {tables / 2**20:.0f} MB")
         if options.import_only:
+            more_listings(db, geocoder, options)
             db.dispose()
             return result
 
@@ -260,8 +264,22 @@ def run_size(n: int, options: argparse.Namespace) -> dict:
                 say(f"  update {i}: not found")
         say(f"incremental update (commit -> found): median {statistics.median(latencies):.0f} "
             f"ms, max {max(latencies):.0f} ms over {len(latencies)} updates")
+        more_listings(db, geocoder, options)
         db.dispose()
     return result
+
+
+def more_listings(db: Database, geocoder: Geocoder, options: argparse.Namespace) -> None:
+    """``--more`` new listings (another seed, so other ids) imported into the filled database
+    in one transaction: the rate of a later import, with every index and foreign key kept
+    up row by row. Last, so that the query figures are those of the size asked for."""
+    if options.more <= 0:
+        return
+    records = list(Corpus(seed=options.seed + 1).iter_records(options.more, "synthetic-more"))
+    report = bulk_write_records(db, records, [], geocoder=geocoder)
+    say(f"import (COPY) of {len(records)} more listings into the filled database: "
+        f"{report.seconds:.1f}s = {len(records) / report.seconds:.0f} listings/s "
+        f"({len(report.created)} created; indexes and foreign keys kept up row by row)")
 
 
 def main() -> None:
@@ -270,7 +288,12 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--chunk", type=int, default=20000)
+    parser.add_argument("--chunk", type=int, default=0,
+                        help="listings per import transaction (default: all at once, as "
+                             "`import --bulk` imports a file)")
+    parser.add_argument("--more", type=int, default=10000,
+                        help="then import this many further listings into the filled "
+                             "database and print that rate (0: not)")
     parser.add_argument("--updates", type=int, default=10)
     parser.add_argument("--replicate", type=int, default=1, metavar="K",
                         help="index size/K listings and copy their search rows K times "

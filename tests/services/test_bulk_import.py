@@ -194,6 +194,48 @@ def test_every_table_and_path_like_the_orm_writer(postgres_cluster):  # noqa: F8
         postgres_cluster.drop_database("paths_copy")
 
 
+def test_organizations_and_locations_stored_without_listings_are_looked_up(
+        postgres_cluster):  # noqa: F811
+    """No listing is stored yet (an initial load), but an organization and a location are,
+    with other content: the records that name them take the ORM writer, which updates them,
+    as into a fuller database (the look-up of stored ids skips only tables without rows)."""
+    records, _errors = read_sources([SAMPLE_JSON], load_plugins=False)
+    org = records[0].service["organization"]
+    location = next(sal["location"] for record in records
+                    for sal in record.service.get("service_at_locations", []))
+    naming = {record.id for record in records
+              if record.service["organization"]["id"] == org["id"]
+              or any(sal["location"]["id"] == location["id"]
+                     for sal in record.service.get("service_at_locations", []))}
+    orm, bulk = _database(postgres_cluster, "stored_orm"), _database(postgres_cluster,
+                                                                     "stored_copy")
+    try:
+        for db in (orm, bulk):
+            with db.engine.begin() as conn:
+                conn.execute(text("INSERT INTO organization (id, name, description, "
+                                  "content_hash, updated_at) VALUES (:id, 'Oude naam', '', "
+                                  "'oud', now())"), {"id": org["id"]})
+                conn.execute(text("INSERT INTO location (id, location_type, name, content_hash, "
+                                  "updated_at) "
+                                  "VALUES (:id, 'physical', 'Oude plek', 'oud', now())"),
+                             {"id": location["id"]})
+        expected = write_records(orm, copy.deepcopy(records), [])
+        report = bulk_write_records(bulk, copy.deepcopy(records), [])
+        assert report.committed and report.initial_load
+        assert sorted(report.created) == sorted(expected.created)
+        assert report.copied["service"] == len(records) - len(naming) > 0
+        before, after = _rows(orm), _rows(bulk)
+        assert [name for name in before if before[name] != after[name]] == []
+        with bulk.engine.connect() as conn:
+            assert conn.execute(text("SELECT name FROM organization WHERE id = :id"),
+                                {"id": org["id"]}).scalar() == org["name"]
+    finally:
+        orm.dispose()
+        bulk.dispose()
+        postgres_cluster.drop_database("stored_orm")
+        postgres_cluster.drop_database("stored_copy")
+
+
 def test_a_second_run_changes_nothing(postgres_url):  # noqa: F811
     db = Database(postgres_url)
     db.upgrade()
