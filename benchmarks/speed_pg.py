@@ -308,6 +308,8 @@ def main() -> None:
                         help="only the query mix, on the search index already in --pg-url "
                              "(e.g. of an earlier run with --pg-url; --sizes is not used)")
     options = parser.parse_args()
+    if options.chunk < 0:
+        parser.error("--chunk: 0 (all at once) or a number of listings per transaction")
     if options.queries_only:
         if not options.pg_url:
             parser.error("--queries-only needs --pg-url")
