@@ -9,9 +9,11 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from sociale_kaart.db import Database
 from sociale_kaart.models import Base
+from sociale_kaart.models.base import ID
 from sociale_kaart.web.ratelimit_storage import DatabaseStorage, storage_uri
 
 
@@ -29,13 +31,13 @@ def database_url(request, tmp_path):
 def test_migrations_give_the_models_schema(database_url):
     db = Database(database_url)
     db.upgrade()
-    assert db.current_revision() == db.head_revision() == "0012"
+    assert db.current_revision() == db.head_revision() == "0013"
     with db.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
-    command.downgrade(db.alembic_config(), "0011")  # the job queue's own migration goes back
+    command.downgrade(db.alembic_config(), "0011")  # the id collation and the job queue go back
     assert db.current_revision() == "0011"
     db.upgrade()
-    assert db.current_revision() == "0012"
+    assert db.current_revision() == "0013"
     db.dispose()
 
 
@@ -57,3 +59,27 @@ def test_database_rate_limit_storage_is_shared_by_two_nodes(database_url):
     assert node_a.check() and node_b.reset() >= 1
     first.dispose()
     second.dispose()
+
+
+def _id_collations(db: Database) -> dict[tuple[str, str], str | None]:
+    with db.engine.connect() as connection:
+        return {(table, column): collation for table, column, collation in connection.execute(
+            text("SELECT table_name, column_name, collation_name FROM information_schema.columns "
+                 "WHERE table_schema = 'public' AND character_maximum_length = 36"))}
+
+
+def test_ids_are_compared_byte_by_byte_on_postgresql(postgres_cluster):  # noqa: F811
+    """Every id column of the models has the "C" collation after the migrations (the
+    autogenerate comparison above does not look at collations), and back to the database's
+    own after a downgrade."""
+    db = Database(postgres_cluster.create_database(f"mig_{uuid.uuid4().hex[:10]}"))
+    db.upgrade()
+    id_columns = {(table.name, column.name) for table in Base.metadata.sorted_tables
+                  for column in table.columns if column.type is ID}
+    assert len(id_columns) >= 70
+    assert _id_collations(db) == dict.fromkeys(id_columns, "C")
+    command.downgrade(db.alembic_config(), "0012")
+    assert set(_id_collations(db).values()) == {None}
+    db.upgrade()
+    assert _id_collations(db) == dict.fromkeys(id_columns, "C")
+    db.dispose()

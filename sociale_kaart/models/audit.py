@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from .base import ID, Base, utcnow
 
 CHANGE_SOURCES = ("import", "provider", "moderator", "beheerder", "system")
 #: ``superseded``: the same listing got a newer proposal before a moderator decided.
@@ -25,7 +25,7 @@ class ChangeRecord(Base):
     __table_args__ = (Index("ix_change_record_service", "service_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    service_id: Mapped[str] = mapped_column(String(36))
+    service_id: Mapped[str] = mapped_column(ID)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     source: Mapped[str] = mapped_column(String(20))
     #: The account that made the change, if any (imports have none).
@@ -44,8 +44,8 @@ class PendingChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     #: The listing it changes; for a new listing, the id it will get.
-    service_id: Mapped[str] = mapped_column(String(36), index=True)
-    organization_id: Mapped[str] = mapped_column(String(36), index=True)
+    service_id: Mapped[str] = mapped_column(ID, index=True)
+    organization_id: Mapped[str] = mapped_column(ID, index=True)
     is_new: Mapped[bool] = mapped_column(default=False)
     #: The listing's version the provider started from (for conflict detection).
     base_version: Mapped[int | None] = mapped_column(Integer)

@@ -21,7 +21,11 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ID = String(36)
+#: Ids (HSDS UUIDs) and the columns that refer to them. On PostgreSQL with the "C" collation
+#: (migration 0013): an id is compared byte by byte, never by a language's sorting rules, so
+#: its keys and indexes build about twice as fast (abbreviated keys instead of ``strcoll``)
+#: and ids sort the same as in SQLite and in Python.
+ID = String(36).with_variant(String(36, collation="C"), "postgresql")
 
 
 def utcnow() -> datetime:

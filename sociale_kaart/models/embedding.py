@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from .base import ID, Base, utcnow
 
 
 class Embedding(Base):
@@ -39,6 +39,6 @@ class ServiceEmbedding(Base):
     __tablename__ = "service_embedding"
     __table_args__ = (Index("ix_service_embedding_text_hash", "text_hash"),)
 
-    service_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ID, primary_key=True)
     text_hash: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

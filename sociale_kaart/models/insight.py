@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from .base import ID, Base, utcnow
 
 #: Where a search came from: the residents' pages or the JSON API.
 SEARCH_SOURCES = ("web", "api")
@@ -62,7 +62,7 @@ class SearchClick(Base):
         ForeignKey("search_event.id", ondelete="CASCADE"), index=True)
     day: Mapped[date] = mapped_column(Date, index=True)
     rank: Mapped[int] = mapped_column(Integer)
-    service_id: Mapped[str] = mapped_column(String(36), index=True)
+    service_id: Mapped[str] = mapped_column(ID, index=True)
 
 
 class Opgave(Base):
@@ -86,7 +86,7 @@ class CourseParticipation(Base):
 
     __tablename__ = "course_participation"
 
-    schedule_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    service_id: Mapped[str] = mapped_column(String(36), index=True)
+    schedule_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    service_id: Mapped[str] = mapped_column(ID, index=True)
     participants: Mapped[int] = mapped_column(Integer)
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)

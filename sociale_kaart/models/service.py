@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, HasId, utcnow
+from .base import ID, Base, HasId, utcnow
 
 STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 
@@ -16,7 +16,7 @@ class Service(HasId, Base):
     __tablename__ = "service"
 
     organization_id: Mapped[str] = mapped_column(ForeignKey("organization.id"), index=True)
-    program_id: Mapped[str | None] = mapped_column(String(36))
+    program_id: Mapped[str | None] = mapped_column(ID)
     name: Mapped[str] = mapped_column(String(500))
     alternate_name: Mapped[str | None] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
