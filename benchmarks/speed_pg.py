@@ -14,7 +14,13 @@ first an initial load, the others into a filled database), then this prints:
   (text, natural sentences, filters, near + km, sort=distance, empty query with filters, typos,
   a place in the text), after a short warm-up; and the goal figure: the classes with filters
   and distance ("filter", "near", "distance", "empty+filter");
-* incremental update latency (rename a listing, commit, until a search finds it).
+* incremental update latency (rename a listing, commit, until a search finds it);
+* how close the bounded work per query comes to the exhaustive ranking (``--agreement N``,
+  the first N text queries of the mix): each query is also answered with every match a
+  candidate and every candidate scored exactly, and the figures say how often that
+  ranking's best listing is in the bounded first page, and what share of its first page's
+  listings are (copies of ``--replicate`` count as their original). Why: a faster query
+  that ranks worse is no gain, and the bounded design trades exactness for time.
 
 ``--replicate K`` measures queries at a size whose index build would take hours here (our
 Python analysis runs at 120-340 listings/s, so 1M listings take over two hours): it imports
@@ -162,6 +168,44 @@ def query_figures(search: SearchService, corpus: Corpus, options: argparse.Names
     return {"p95_all": percentile(everything, 95), "p95_goal": percentile(goal, 95)}
 
 
+def agreement(search: SearchService, corpus: Corpus, options: argparse.Namespace) -> dict:
+    """The bounded first page against the exhaustive one (see the module docstring)."""
+    from sociale_kaart.search import pg_backend
+
+    if not options.agreement:
+        return {}
+    mix = [(name, args) for name, args in query_mix(corpus, options.queries, options.seed)
+           if args.get("q")][:options.agreement]
+
+    def first_pages() -> list[list[str]]:
+        return [[hit.id.split("~")[0] for hit in run_query(search, args).hits[:10]]
+                for _, args in mix]
+
+    bounded = first_pages()
+    limits = pg_backend.CANDIDATE_BUDGET, pg_backend.PRERANK_LIMIT
+    try:
+        pg_backend.CANDIDATE_BUDGET, pg_backend.PRERANK_LIMIT = 10**9, 5000
+        exhaustive = first_pages()
+    finally:
+        pg_backend.CANDIDATE_BUDGET, pg_backend.PRERANK_LIMIT = limits
+    best: dict[str, list[bool]] = defaultdict(list)
+    share: dict[str, list[float]] = defaultdict(list)
+    for (name, _), page, full in zip(mix, bounded, exhaustive, strict=True):
+        if not full:
+            continue
+        wanted = list(dict.fromkeys(full))
+        for key in (name, "all"):
+            best[key].append(wanted[0] in page)
+            share[key].append(sum(i in page for i in wanted) / len(wanted))
+    say(f"agreement with the exhaustive ranking ({len(best['all'])} text queries with "
+        "results; every match a candidate, every candidate scored exactly):")
+    for key in ["all", *sorted(k for k in best if k != "all")]:
+        say(f"  {key:<13}n={len(best[key]):>4}  its best in the first page "
+            f"{statistics.mean(best[key]):.2f}  share of its first page "
+            f"{statistics.mean(share[key]):.2f}")
+    return {"best_in_page": statistics.mean(best["all"]) if best["all"] else None}
+
+
 def queries_only(options: argparse.Namespace) -> None:
     """The query mix on a database an earlier run filled (``--pg-url``, kept): why: at 1M the
     build takes many minutes, and query changes are compared on the same data."""
@@ -175,6 +219,7 @@ def queries_only(options: argparse.Namespace) -> None:
             raise SystemExit("--queries-only: the database has no current search index")
         say(f"\n== postgres backend, queries only: {search.engine.count()} documents ==")
         query_figures(search, Corpus(seed=options.seed), options)
+        agreement(search, Corpus(seed=options.seed), options)
         db.dispose()
 
 
@@ -245,6 +290,7 @@ def run_size(n: int, options: argparse.Namespace) -> dict:
 
         # -- queries -----------------------------------------------------------------------
         result.update(query_figures(search, corpus, options))
+        result.update(agreement(search, corpus, options))
 
         # -- incremental update ------------------------------------------------------------
         follower = SearchService(settings, db)
@@ -295,6 +341,9 @@ def main() -> None:
                         help="then import this many further listings into the filled "
                              "database and print that rate (0: not)")
     parser.add_argument("--updates", type=int, default=10)
+    parser.add_argument("--agreement", type=int, default=40, metavar="N",
+                        help="compare the first N text queries with the exhaustive ranking "
+                             "(0: not)")
     parser.add_argument("--replicate", type=int, default=1, metavar="K",
                         help="index size/K listings and copy their search rows K times "
                              "(a large index without hours of analysis)")
@@ -310,6 +359,8 @@ def main() -> None:
     options = parser.parse_args()
     if options.chunk < 0:
         parser.error("--chunk: 0 (all at once) or a number of listings per transaction")
+    if options.agreement < 0:
+        parser.error("--agreement: 0 (not) or a number of text queries")
     if options.queries_only:
         if not options.pg_url:
             parser.error("--queries-only needs --pg-url")

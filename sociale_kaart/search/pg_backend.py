@@ -1000,7 +1000,7 @@ class PostgresEngine(WhooshEngine):
         details = ("SELECT service_id, folded_name, course_start, "
                    + ", ".join(f"len_{f}" for f in TEXT_FIELDS)
                    + f", ts_filter(setweight(tokens, 'A', {lex_arg}::text[]), '{{a}}')::text"
-                   f"{extra_cols} FROM top JOIN {LIVE}.document USING (service_id)")
+                   f"{extra_cols}, top.pre FROM top JOIN {LIVE}.document USING (service_id)")
         limit = True
         estimated = False
         counted = related_ranked = None
@@ -1045,10 +1045,13 @@ class PostgresEngine(WhooshEngine):
             # Candidates: the listings with the strongest alternatives (at most
             # CANDIDATE_BUDGET); when those are too few (narrow filters), any alternative.
             essential = essential_items(items, CANDIDATE_BUDGET)
-            for chosen in (essential, items):
+            # What no listing has finds nothing: no second round for it alone.
+            matchable = [item for item in items if item[2] > 0] or essential
+            rows, text_rows = [], []
+            for chosen in (essential, matchable):
                 found = (f"words @@ "
                          f"{sql.arg(' | '.join(absorbed(i for i, _, _ in chosen)))}::tsquery")
-                if chosen is items and broad:
+                if chosen is matchable and broad:
                     # Narrow filters (the essential words gave too few): their indexes pick
                     # the rows and each is tested, instead of a GIN bitmap of every word.
                     found = text
@@ -1056,21 +1059,27 @@ class PostgresEngine(WhooshEngine):
                 if (found is not text and near_unindexed is not None
                         and self._near_row_by_row(params, stats.docs, chosen)):
                     where = near_unindexed
+                if text_rows:  # the first round's candidates: kept, not fetched again
+                    where += (f" AND service_id <> ALL("
+                              f"{sql.arg([row[0] for row in text_rows])}::text[])")
                 ids = (f"SELECT {PRERANK_COLUMNS} FROM {LIVE}.match WHERE {where} AND "
                        f"{found} LIMIT {CANDIDATE_BUDGET}")
                 in_index_order = found is text and sql.index_order
                 if related_ranked is None:
-                    rows = self._in_index_order(
+                    more = self._in_index_order(
                         conn, f"WITH ids AS MATERIALIZED ({ids}), top AS ({prerank}) "
                         f"{details}", sql.args, in_index_order)
-                    found_rows = len(rows)
+                    rows = _best_rows(rows, more, wanted)
+                    text_rows = rows
                 else:  # the best of both lists; their details once, below
-                    best = _best_rows(self._in_index_order(
+                    text_rows = _best_rows(text_rows, self._in_index_order(
                         conn, f"WITH ids AS MATERIALIZED ({ids}), top AS ({prerank}) "
-                        "SELECT service_id, pre FROM top", sql.args, in_index_order),
-                        related_ranked(), wanted)
-                    found_rows = len(best)
-                if found_rows >= wanted or len(chosen) == len(items):
+                        "SELECT service_id, pre FROM top", sql.args, in_index_order), wanted)
+                    best = _best_rows(text_rows, related_ranked(), wanted)
+                # Only the words' candidates count: the related needs' first listings (in
+                # table order) do not stand for the text matches another round would find,
+                # which outrank every listing without a word.
+                if len(text_rows) >= wanted or len(chosen) >= len(matchable):
                     break
             if related_ranked is not None:
                 chosen_ids = sql.arg([row[0] for row in best])

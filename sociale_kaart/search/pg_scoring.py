@@ -145,14 +145,23 @@ def essential_items(items: list[tuple[str, float, int]], budget: int
     Why: a listing that contains only weak alternatives (common words in low-boost fields)
     rarely reaches the first page, while those common words match most of the collection.
     This is the "essential lists" idea of MaxScore: all alternatives still score the
-    candidates; only the strong ones decide which listings are candidates."""
+    candidates; only the strong ones decide which listings are candidates.
+
+    An alternative no listing has (document frequency 0: a thesaurus phrase or compound
+    nobody wrote) weighs the most, by its idf, and finds nothing: it is left out, or the
+    candidates of a query whose strongest alternatives are all such would be none at all
+    (at a million listings most queries of the benchmark's mix were)."""
     chosen: list[tuple[str, float, int]] = []
     total = 0
     for item in sorted(items, key=lambda it: (-it[1], it[2], it[0])):
+        if item[2] == 0:
+            continue
         if chosen and total + item[2] > budget:
             break
         chosen.append(item)
         total += item[2]
+    if not chosen and items:  # nothing any listing has: the strongest, which finds none
+        chosen.append(min(items, key=lambda it: (-it[1], it[2], it[0])))
     return chosen
 
 

@@ -609,6 +609,54 @@ def test_words_of_few_listings_pick_the_candidates_near_a_place(pair, monkeypatc
     assert row_by_row.total > 0
 
 
+NARROW_WORDS = [{"q": "hulp", "municipality": "Altena", "type": "cursus"},
+                {"q": "mantelzorg ondersteuning", "type": "voorziening",
+                 "municipality": "Meierijstad"},
+                {"q": "eenzaam", "free": "1", "type": "activiteit"},
+                {"q": "eenzaam ouderen", "category": "geld"},
+                {"q": "hulp bij de administratie", "near": "Werkendam", "km": "5"},
+                {"q": "hulp bij de administratie"}]
+
+
+@pytest.mark.parametrize("args", NARROW_WORDS, ids=[str(q) for q in NARROW_WORDS])
+def test_a_second_round_adds_to_the_first_rounds_candidates(pair, monkeypatch, args):
+    """When the essential words give fewer candidates than the pre-rank keeps (narrow
+    filters), a second round with every word adds to them: it leaves out (and does not
+    fetch again) the first round's listings, which a LIMIT in table order could otherwise
+    drop. The answers are those of one round with every word, also where listings of a
+    related need fill the pre-rank: they have none of the words and rank below every text
+    match the second round finds."""
+    from sociale_kaart.search import pg_backend
+
+    _, postgres = pair
+    monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)
+    rounds: list[list] = []
+    read = pg_backend.PostgresEngine._in_index_order
+
+    def recording(conn, statement, statement_args, ordered):
+        rows = read(conn, statement, statement_args, ordered)
+        rounds.append(rows)
+        return rows
+
+    monkeypatch.setattr(pg_backend.PostgresEngine, "_in_index_order", staticmethod(recording))
+
+    def strongest(count: int | None):
+        def pick(items, budget):
+            return sorted(items, key=lambda item: -item[1])[:count]
+        return pick
+
+    every_word, one_round = _answer_with(monkeypatch, postgres, args, "essential_items",
+                                         strongest(None), rounds)
+    few_words, two_rounds = _answer_with(monkeypatch, postgres, args, "essential_items",
+                                         strongest(1), rounds)
+    _assert_same_answer(few_words, every_word)
+    assert len(one_round) == 1 and len(two_rounds) == 2
+    first, second = ({row[0] for row in rows} for rows in two_rounds)
+    assert not first & second
+    assert first | second >= {row[0] for row in one_round[0]}
+    assert every_word.total > 0
+
+
 def test_near_row_by_row_when_the_place_outnumbers_the_words():
     from sociale_kaart.search.params import SearchParams
     from sociale_kaart.search.pg_backend import NEAR_ROW_COST, NL_LAND_KM2, PostgresEngine

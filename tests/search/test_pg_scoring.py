@@ -20,6 +20,12 @@ from sociale_kaart.search.pg_scoring import absorbed, bm25_idf, essential_items
     ([("common", 0.5, 90_000), ("rare", 0.4, 50)], 1000, ["common"]),
     # equal weights: the rarer first
     ([("x", 1.0, 800), ("y", 1.0, 300)], 500, ["y"]),
+    # what no listing has finds nothing: left out, however strong
+    ([("phrase", 9.0, 0), ("word", 2.0, 50_000), ("other", 1.0, 10)], 1000, ["word"]),
+    ([("phrase", 9.0, 0), ("rare", 3.0, 40), ("word", 2.0, 900), ("nobody", 1.5, 0)], 1000,
+     ["rare", "word"]),
+    # only such alternatives: the strongest, so the query stays a query
+    ([("none", 1.0, 0), ("nothing", 4.0, 0)], 1000, ["nothing"]),
     ([], 1000, []),
 ])
 def test_essential_items_take_the_strongest_within_the_budget(items, budget, expected):
