@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from conftest import REFERENCE_DATE, REPO
+from kit_live_server import serving
 
 from sociale_kaart import create_app
 from sociale_kaart.config import load_settings
@@ -72,19 +72,12 @@ def _missing(reason: str):
 def live_server(sample_instance) -> Iterator[str]:
     """The site over the sample data, served by waitress (as in production) in a thread,
     with map tiles switched off so no page may touch another host."""
-    from waitress.server import create_server
 
     settings = load_settings(sample_instance, today=REFERENCE_DATE, tiles_url="",
                              flask={"TILES_URL": "", "PROPAGATE_EXCEPTIONS": False})
     app = create_app(settings)
-    server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="sociale-kaart")
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
+    with serving(app, threads=8, name="live-server") as base:
+        yield base
 
 
 # -- the browser -----------------------------------------------------------------------------

@@ -7,10 +7,10 @@ of its own (the anonymous pages of the platform are in test_accessibility.py).
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
+from kit_live_server import serving
 
 from .conftest import AXE_TAGS, DESKTOP, format_violations
 
@@ -31,7 +31,6 @@ def coordinator_server(tmp_path_factory):
         user_by_email,
         volunteer,
     )
-    from waitress.server import create_server
 
     from sociale_kaart.models import ContactLogEntry
     from sociale_kaart.volunteer.mailings import SALT_FOLLOWUP, SALT_UNSUBSCRIBE, make_token
@@ -64,14 +63,8 @@ def coordinator_server(tmp_path_factory):
                "unsubscribe": make_token(settings, SALT_UNSUBSCRIBE, {"p": anna.id}),
                "followup": make_token(settings, SALT_FOLLOWUP, {"r": response.id,
                                                                 "s": "responder"})}
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="sociale-kaart")
-    thread = threading.Thread(target=server.run, name="coordinator-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}", ids
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
+    with serving(app, threads=4, name="coordinator-server") as base:
+        yield base, ids
 
 
 def _sign_in(page, email: str = COORDINATOR) -> None:

@@ -3,10 +3,9 @@ dashboard works without JavaScript."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from kit_insight import BEHEERDER, PERIOD, build
+from kit_live_server import serving
 
 from .conftest import AXE_TAGS, DESKTOP, format_violations
 
@@ -30,19 +29,11 @@ PAGES = [
 
 @pytest.fixture(scope="module")
 def insight_server(tmp_path_factory):
-    from waitress.server import create_server
 
     world = build(tmp_path_factory.mktemp("insight-browser"), tiles_url="")
     world.app.config["PROPAGATE_EXCEPTIONS"] = False
-    server = create_server(world.app, host="127.0.0.1", port=0, threads=4,
-                           ident="sociale-kaart")
-    thread = threading.Thread(target=server.run, name="insight-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
+    with serving(world.app, threads=4, name="insight-server") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

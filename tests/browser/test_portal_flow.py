@@ -12,11 +12,11 @@ instance of the other browser tests stays as it was.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 
 import pytest
 from conftest import REFERENCE_DATE
+from kit_live_server import serving
 
 from sociale_kaart import create_app
 from sociale_kaart.config import load_settings
@@ -41,7 +41,6 @@ def portal(tmp_path_factory) -> Iterator[tuple[str, dict]]:
     http://127.0.0.1 as a secure context and keeps such cookies there, so the flow also
     proves that the default cookie settings work on a local test server."""
     from kit_portal import COURSE, ORG
-    from waitress.server import create_server
 
     tmp = tmp_path_factory.mktemp("portal-flow")
     settings = load_settings(tmp / "instance", today=REFERENCE_DATE, tiles_url="",
@@ -55,14 +54,8 @@ def portal(tmp_path_factory) -> Iterator[tuple[str, dict]]:
     with database.session() as session:
         create_user(session, PROVIDER, "provider", password=PASSWORD, organization_ids=[ORG])
         create_user(session, MODERATOR, "moderator", password=PASSWORD)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="sociale-kaart")
-    thread = threading.Thread(target=server.run, name="portal-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}", COURSE
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
+    with serving(app, threads=4, name="portal-live-server") as base:
+        yield base, COURSE
 
 
 def new_page(browser, base_url: str):

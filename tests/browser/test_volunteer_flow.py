@@ -12,10 +12,10 @@ The flow writes, so it has an instance and live server of its own.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
+from kit_live_server import serving
 
 from .conftest import AXE_TAGS, DESKTOP, format_violations
 
@@ -29,19 +29,12 @@ CONTACT_PHONE = "0183 444 555"
 def platform(tmp_path_factory) -> Iterator[tuple[str, object]]:
     """A live server over two kaart organisations with every role's account (kit_volunteer)."""
     from kit_volunteer import make_app
-    from waitress.server import create_server
 
     tmp = tmp_path_factory.mktemp("volunteer-flow")
     app = make_app(tmp / "instance", tmp, tiles_url="")
     app.config.update(TESTING=False, PROPAGATE_EXCEPTIONS=False)
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="sociale-kaart")
-    thread = threading.Thread(target=server.run, name="volunteer-live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}", app
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
+    with serving(app, threads=4, name="volunteer-live-server") as base:
+        yield base, app
 
 
 def _browser_page(browser, base: str, *, javascript: bool = False, bypass_csp: bool = False):
