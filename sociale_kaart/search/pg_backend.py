@@ -1069,8 +1069,7 @@ class PostgresEngine(WhooshEngine):
                     more = self._in_index_order(
                         conn, f"WITH ids AS MATERIALIZED ({ids}), top AS ({prerank}) "
                         f"{details}", sql.args, in_index_order)
-                    rows = _best_rows(rows, more, wanted)
-                    text_rows = rows
+                    rows = text_rows = _best_rows(text_rows, more, wanted)
                 else:  # the best of both lists; their details once, below
                     text_rows = _best_rows(text_rows, self._in_index_order(
                         conn, f"WITH ids AS MATERIALIZED ({ids}), top AS ({prerank}) "

@@ -151,18 +151,17 @@ def essential_items(items: list[tuple[str, float, int]], budget: int
     nobody wrote) weighs the most, by its idf, and finds nothing: it is left out, or the
     candidates of a query whose strongest alternatives are all such would be none at all
     (at a million listings most queries of the benchmark's mix were)."""
+    strongest_first = sorted(items, key=lambda it: (-it[1], it[2], it[0]))
     chosen: list[tuple[str, float, int]] = []
     total = 0
-    for item in sorted(items, key=lambda it: (-it[1], it[2], it[0])):
+    for item in strongest_first:
         if item[2] == 0:
             continue
         if chosen and total + item[2] > budget:
             break
         chosen.append(item)
         total += item[2]
-    if not chosen and items:  # nothing any listing has: the strongest, which finds none
-        chosen.append(min(items, key=lambda it: (-it[1], it[2], it[0])))
-    return chosen
+    return chosen or strongest_first[:1]  # nothing any listing has: the strongest anyway
 
 
 #: A text query is "broad" when (sum of its lexemes' document frequencies) x (the share of
