@@ -92,6 +92,8 @@ from .pg_scoring import (
     PgVocabulary,
     TermCache,
     absorbed,
+    any_alternative,
+    candidates_in_order,
     essential_items,
     is_broad,
     parse_tsvector,
@@ -116,6 +118,12 @@ PRERANK_LIMIT = 400
 SEMANTIC_ALL_LIMIT = 50_000
 #: At most this many matches per query are pre-ranked (see ``pg_scoring.essential_items``).
 CANDIDATE_BUDGET = 2000
+#: When the strongest alternatives give too few candidates (filters or a place leave few of
+#: their listings), the next round takes the strongest alternatives that together match at
+#: most this many listings, before the last round takes any alternative: the common words
+#: of low-boost fields (a description's "jong": 174,586 listings at a million) then only
+#: fill up. Cheap since each alternative has its own bitmap (``any_alternative``).
+MIDDLE_BUDGET = 20_000
 #: What the pre-rank reads of a listing (``_prerank_sql``): its candidates statement selects
 #: these, so the pre-rank needs no second visit to each row.
 PRERANK_COLUMNS = "service_id, words, geog, has_point, areas"
@@ -1045,15 +1053,19 @@ class PostgresEngine(WhooshEngine):
             # Candidates: the listings with the strongest alternatives (at most
             # CANDIDATE_BUDGET); when those are too few (narrow filters), any alternative.
             essential = essential_items(items, CANDIDATE_BUDGET)
-            # What no listing has finds nothing: no second round for it alone.
+            # What no listing has finds nothing: no further round for it alone.
             matchable = [item for item in items if item[2] > 0] or essential
+            middle = essential_items(items, MIDDLE_BUDGET)
+            rounds = [essential, matchable]
+            if len(essential) < len(middle) < len(matchable):
+                rounds.insert(1, middle)
             rows, text_rows = [], []
-            for chosen in (essential, matchable):
-                found = (f"words @@ "
-                         f"{sql.arg(' | '.join(absorbed(i for i, _, _ in chosen)))}::tsquery")
-                if chosen is matchable and broad:
-                    # Narrow filters (the essential words gave too few): their indexes pick
-                    # the rows and each is tested, instead of a GIN bitmap of every word.
+            for chosen in rounds:
+                found = any_alternative(absorbed(i for i, _, _ in chosen), sql.arg)
+                if chosen is matchable and broad and candidates_in_order(
+                        matchable, stats.docs, df, CANDIDATE_BUDGET):
+                    # Words so common that reading listings in order (or those the filters'
+                    # indexes pick) finds the candidates sooner than a GIN bitmap of them all.
                     found = text
                 where = everything
                 if (found is not text and near_unindexed is not None

@@ -8,6 +8,7 @@ shown). Generic queries only; no listing is named.
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -604,7 +605,7 @@ def test_words_of_few_listings_pick_the_candidates_near_a_place(pair, monkeypatc
     through_the_index, indexed = answer(1e9)  # no place holds that many listings
     row_by_row, tested = answer(0.0)  # every place does
     assert indexed and not any("IS TRUE" in statement for statement in indexed)
-    assert "(ST_DWithin(" in tested[0] and ") IS TRUE AND words @@" in tested[0]
+    assert "(ST_DWithin(" in tested[0] and re.search(r"\) IS TRUE AND \(?words @@", tested[0])
     _assert_same_answer(row_by_row, through_the_index)
     assert row_by_row.total > 0
 
@@ -654,6 +655,49 @@ def test_a_second_round_adds_to_the_first_rounds_candidates(pair, monkeypatch, a
     first, second = ({row[0] for row in rows} for rows in two_rounds)
     assert not first & second
     assert first | second >= {row[0] for row in one_round[0]}
+    assert every_word.total > 0
+
+
+
+@pytest.mark.parametrize("args", NARROW_WORDS, ids=[str(q) for q in NARROW_WORDS])
+def test_a_middle_round_comes_between_the_strongest_and_every_word(pair, monkeypatch, args):
+    """With a middle round (the strongest alternatives within ``MIDDLE_BUDGET``), each round
+    adds listings the earlier ones did not have, each alternative is its own condition
+    (``any_alternative``), and the answer is that of one round with every word."""
+    from sociale_kaart.search import pg_backend
+
+    _, postgres = pair
+    monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)
+    rounds: list[list] = []
+    statements: list[str] = []
+    read = pg_backend.PostgresEngine._in_index_order
+
+    def recording(conn, statement, statement_args, ordered):
+        rows = read(conn, statement, statement_args, ordered)
+        rounds.append(rows)
+        statements.append(statement)
+        return rows
+
+    monkeypatch.setattr(pg_backend.PostgresEngine, "_in_index_order", staticmethod(recording))
+
+    def by_budget(items, budget):
+        strongest_first = sorted(items, key=lambda item: -item[1])
+        return strongest_first[:1 if budget == pg_backend.CANDIDATE_BUDGET else 3]
+
+    every_word, _ = _answer_with(monkeypatch, postgres, args, "essential_items",
+                                 lambda items, budget: items, rounds)
+    tiered, three_rounds = _answer_with(monkeypatch, postgres, args, "essential_items",
+                                        by_budget, rounds)
+    _assert_same_answer(tiered, every_word)
+    # three rounds, unless the first two already found what the pre-rank keeps
+    assert len(three_rounds) == 3 or (
+        len(three_rounds) == 2 and sum(map(len, three_rounds)) >= 8)
+    found = [{row[0] for row in rows} for rows in three_rounds]
+    for i, earlier in enumerate(found):
+        for later in found[i + 1:]:
+            assert not earlier & later
+    assert any(re.search(r"\(words @@ %\(p\d+\)s::tsquery OR words @@", statement)
+               for statement in statements)
     assert every_word.total > 0
 
 

@@ -8,7 +8,14 @@ import re
 
 import pytest
 
-from sociale_kaart.search.pg_scoring import absorbed, bm25_idf, essential_items
+from sociale_kaart.search.pg_scoring import (
+    SEPARATE_ALTERNATIVES,
+    absorbed,
+    any_alternative,
+    bm25_idf,
+    candidates_in_order,
+    essential_items,
+)
 
 
 @pytest.mark.parametrize(("items", "budget", "expected"), [
@@ -77,3 +84,45 @@ def test_absorbed_alternatives_match_the_same_listings():
         for _ in range(30):
             listing = set(rng.sample(vocabulary, rng.randint(0, 8)))
             assert _matches(kept, listing) == _matches(alternatives, listing)
+
+
+def _numbered():
+    """An ``arg`` for ``any_alternative`` that records the values and names them in order."""
+    values: list[str] = []
+
+    def arg(value: str) -> str:
+        values.append(value)
+        return f"%(p{len(values)})s"
+
+    return values, arg
+
+
+def test_any_alternative_is_one_condition_per_alternative():
+    values, arg = _numbered()
+    sql = any_alternative(["'n:a'", "('d:b' & 'd:c')"], arg)
+    assert sql == "(words @@ %(p1)s::tsquery OR words @@ %(p2)s::tsquery)"
+    assert values == ["'n:a'", "('d:b' & 'd:c')"]
+    values, arg = _numbered()
+    assert any_alternative(["'n:a'"], arg) == "words @@ %(p1)s::tsquery"
+    assert any_alternative([], arg) == "false" and values == ["'n:a'"]
+
+
+def test_any_alternative_of_very_many_is_one_tsquery():
+    many = [f"'n:w{i}'" for i in range(SEPARATE_ALTERNATIVES + 1)]
+    values, arg = _numbered()
+    assert any_alternative(many, arg) == "words @@ %(p1)s::tsquery"
+    assert values == [" | ".join(many)]
+
+
+@pytest.mark.parametrize(("items", "docs", "in_order"), [
+    # common words: a few thousand listings read in order hold the budget's matches, while
+    # their bitmaps would list most of the collection
+    ([("'d:hulp'", 1.0, 400_000), ("'d:help'", 0.8, 300_000)], 1_000_000, True),
+    # rarer words: their bitmaps are cheaper than reading a third of the table
+    ([("'n:schuld'", 3.0, 5_000), ("'d:schuld'", 1.0, 20_000)], 1_000_000, False),
+    # nothing any listing has: never read in order
+    ([("'n:nergens'", 9.0, 0)], 1_000_000, False),
+    ([("'d:hulp'", 1.0, 10)], 0, False),
+])
+def test_candidates_in_order_only_for_common_words(items, docs, in_order):
+    assert candidates_in_order(items, docs, None, 2000) is in_order
