@@ -1059,6 +1059,8 @@ class PostgresEngine(WhooshEngine):
             rounds = [essential, matchable]
             if len(essential) < len(middle) < len(matchable):
                 rounds.insert(1, middle)
+            else:
+                middle = None
             rows, text_rows = [], []
             for chosen in rounds:
                 found = any_alternative(absorbed(i for i, _, _ in chosen), sql.arg)
@@ -1074,8 +1076,15 @@ class PostgresEngine(WhooshEngine):
                 if text_rows:  # the first round's candidates: kept, not fetched again
                     where += (f" AND service_id <> ALL("
                               f"{sql.arg([row[0] for row in text_rows])}::text[])")
+                budget = CANDIDATE_BUDGET
+                if chosen is matchable and middle is not None:
+                    # After the middle round only weak alternatives are left (common words in
+                    # low-boost fields): their listings just fill up the pre-rank, the first
+                    # ones met. (Taking the best of 2,000 cost 70 ms near a place and no
+                    # agreement with the exhaustive ranking: 0.74 either way.)
+                    budget = wanted - len(text_rows)
                 ids = (f"SELECT {PRERANK_COLUMNS} FROM {LIVE}.match WHERE {where} AND "
-                       f"{found} LIMIT {CANDIDATE_BUDGET}")
+                       f"{found} LIMIT {budget}")
                 in_index_order = found is text and sql.index_order
                 if related_ranked is None:
                     more = self._in_index_order(

@@ -663,19 +663,20 @@ def test_a_second_round_adds_to_the_first_rounds_candidates(pair, monkeypatch, a
 def test_a_middle_round_comes_between_the_strongest_and_every_word(pair, monkeypatch, args):
     """With a middle round (the strongest alternatives within ``MIDDLE_BUDGET``), each round
     adds listings the earlier ones did not have, each alternative is its own condition
-    (``any_alternative``), and the answer is that of one round with every word."""
+    (``any_alternative``), and the round with every alternative only fills up what the
+    pre-rank keeps. The first two rounds' listings rank as with one round of every word; the
+    total and the facets are the same."""
     from sociale_kaart.search import pg_backend
 
     _, postgres = pair
     monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)
-    rounds: list[list] = []
-    statements: list[str] = []
+    wanted = 10  # the pre-rank keeps at least the first page
+    rounds: list[tuple[list, str]] = []
     read = pg_backend.PostgresEngine._in_index_order
 
     def recording(conn, statement, statement_args, ordered):
         rows = read(conn, statement, statement_args, ordered)
-        rounds.append(rows)
-        statements.append(statement)
+        rounds.append((rows, statement))
         return rows
 
     monkeypatch.setattr(pg_backend.PostgresEngine, "_in_index_order", staticmethod(recording))
@@ -688,17 +689,25 @@ def test_a_middle_round_comes_between_the_strongest_and_every_word(pair, monkeyp
                                  lambda items, budget: items, rounds)
     tiered, three_rounds = _answer_with(monkeypatch, postgres, args, "essential_items",
                                         by_budget, rounds)
-    _assert_same_answer(tiered, every_word)
-    # three rounds, unless the first two already found what the pre-rank keeps
-    assert len(three_rounds) == 3 or (
-        len(three_rounds) == 2 and sum(map(len, three_rounds)) >= 8)
-    found = [{row[0] for row in rows} for rows in three_rounds]
+    assert (tiered.total, tiered.facets) == (every_word.total, every_word.facets)
+    assert every_word.total > 0
+    found = [{row[0] for row in rows} for rows, _ in three_rounds]
+    statements = [statement for _, statement in three_rounds]
     for i, earlier in enumerate(found):
         for later in found[i + 1:]:
             assert not earlier & later
     assert any(re.search(r"\(words @@ %\(p\d+\)s::tsquery OR words @@", statement)
                for statement in statements)
-    assert every_word.total > 0
+    stronger = set().union(*found[:2])
+    if len(three_rounds) == 3:
+        fill = int(re.search(r"LIMIT (\d+)\), top AS", statements[2]).group(1))
+        assert fill == wanted - len(stronger) and len(found[2]) <= fill
+    else:  # the first two already found what the pre-rank keeps
+        assert len(three_rounds) == 2 and len(stronger) >= wanted
+    # Fewer fill listings only make room: the stronger listings of the full answer's page
+    # are on this page too, in the same order.
+    full = [hit.id for hit in every_word.hits if hit.id in stronger]
+    assert [hit.id for hit in tiered.hits if hit.id in stronger][:len(full)] == full
 
 
 def test_near_row_by_row_when_the_place_outnumbers_the_words():
