@@ -1073,7 +1073,7 @@ class PostgresEngine(WhooshEngine):
                 if (found is not text and near_unindexed is not None
                         and self._near_row_by_row(params, stats.docs, chosen)):
                     where = near_unindexed
-                if text_rows:  # the first round's candidates: kept, not fetched again
+                if text_rows:  # the earlier rounds' candidates: kept, not fetched again
                     where += (f" AND service_id <> ALL("
                               f"{sql.arg([row[0] for row in text_rows])}::text[])")
                 budget = CANDIDATE_BUDGET
