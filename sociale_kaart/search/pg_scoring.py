@@ -165,10 +165,12 @@ def essential_items(items: list[tuple[str, float, int]], budget: int
 
 
 #: A text query is "broad" when (sum of its lexemes' document frequencies) x (the share of
-#: listings it matches) exceeds this: then building its GIN bitmap (cost ~ the sum, about
-#: 3 us per entry) costs more than reading the table in order until the first pass's 500
-#: matches (cost ~ 500 / the share, about 10 us per ``search.match`` row tested).
-BROAD_SWITCH = 5_000
+#: listings it matches) exceeds this: then building its GIN bitmap (cost ~ the sum, one
+#: bitmap per alternative: ``GIN_POSTING_US`` an entry) costs more than reading the table in
+#: order until the count's first 500 matches (cost ~ 500 / the share, ``ROW_TEST_US`` a
+#: ``search.match`` row tested): 4.0 x 500 / 0.1. (5,000 while the count's bitmap came from
+#: one tsquery of every alternative, about 3 us an entry.)
+BROAD_SWITCH = 20_000
 
 
 def _postings_and_share(items: list[tuple[str, float, int]], docs: int,

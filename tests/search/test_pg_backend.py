@@ -710,6 +710,110 @@ def test_a_middle_round_comes_between_the_strongest_and_every_word(pair, monkeyp
     assert [hit.id for hit in tiered.hits if hit.id in stronger][:len(full)] == full
 
 
+NOTHING_LEFT = [{"q": "eenzaam", "type": "privaat"}, {"q": "taal", "type": "privaat"},
+                {"q": "eenzaam ouderen", "category": "geld", "type": "privaat"}]
+FEW_LEFT = [{"q": "hulp", "type": "burgerinitiatief"}, {"q": "eenzaam", "category": "taal"},
+            {"q": "mantelzorg", "type": "privaat", "municipality": "Altena"}]
+
+
+def _count_first(monkeypatch, first: bool) -> None:
+    """Whether the rounds of candidates see the count (``_Beside.finished``) as done before
+    they go on: waited for, or never (a side thread's timing decides otherwise)."""
+    from sociale_kaart.search import pg_backend
+
+    def waited(self) -> bool:
+        self._done.wait(30)
+        return self._done.is_set() and self._error is None
+
+    monkeypatch.setattr(pg_backend._Beside, "finished",
+                        waited if first else (lambda self: False))
+
+
+def _rounds_with_and_without_the_count(pair, monkeypatch, args):
+    """The answer and the rounds of candidates (two at least: the strongest alternative,
+    then every one) when the count is known after each round, and when it is not."""
+    from sociale_kaart.search import pg_backend
+
+    _, postgres = pair
+    monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)
+    rounds: list[list] = []
+    read = pg_backend.PostgresEngine._in_index_order
+
+    def recording(conn, statement, statement_args, ordered):
+        rows = read(conn, statement, statement_args, ordered)
+        rounds.append(rows)
+        return rows
+
+    monkeypatch.setattr(pg_backend.PostgresEngine, "_in_index_order", staticmethod(recording))
+    strongest = lambda items, budget: sorted(items, key=lambda item: -item[1])[:1]  # noqa: E731
+    _count_first(monkeypatch, False)
+    expected, without = _answer_with(monkeypatch, postgres, args, "essential_items",
+                                     strongest, rounds)
+    _count_first(monkeypatch, True)
+    found, with_count = _answer_with(monkeypatch, postgres, args, "essential_items",
+                                     strongest, rounds)
+    return expected, without, found, with_count
+
+
+@pytest.mark.parametrize("args", NOTHING_LEFT, ids=[str(q) for q in NOTHING_LEFT])
+def test_no_further_round_when_the_count_finds_nothing(pair, monkeypatch, args):
+    """When the filters leave no listing with the words, the count (beside the rounds)
+    says so before the next round: no further round builds its bitmaps for nothing, and
+    the answer is the same empty one."""
+    expected, without, found, with_count = _rounds_with_and_without_the_count(
+        pair, monkeypatch, args)
+    _assert_same_answer(found, expected)
+    assert found.total == 0 and not found.hits
+    assert len(without) >= 2 and len(with_count) == 1
+
+
+@pytest.mark.parametrize("args", FEW_LEFT, ids=[str(q) for q in FEW_LEFT])
+def test_rounds_stop_only_when_every_match_is_a_candidate(pair, monkeypatch, args):
+    """A further round is left out only when the count says the earlier rounds have every
+    listing the words match: the same hits, scores, total and facets as with every round,
+    and after the last round run, no listing the words match is missing."""
+    expected, without, found, with_count = _rounds_with_and_without_the_count(
+        pair, monkeypatch, args)
+    _assert_same_answer(found, expected)
+    assert found.total > 0 and len(with_count) <= len(without)
+    if len(with_count) < len(without):  # the rounds left out found nothing new
+        assert not any(without[len(with_count):])
+
+
+def test_the_first_search_freezes_what_lives_as_long_as_the_process(pair):
+    """The gazetteer, the thesaurus and the planner's dictionaries (loaded by the first
+    search) are kept out of the garbage collector's full collections (``gc.freeze``)."""
+    import gc
+
+    _, postgres = pair
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    _fresh_search(postgres, {"q": "hulp bij de administratie", "free": "1"})
+    assert gc.get_freeze_count() > 10_000
+
+
+def test_a_count_builds_one_bitmap_per_alternative(pair, monkeypatch):
+    """The count and the facet sample of words that few listings have ask for each
+    alternative separately (``any_alternative``), as the rounds of candidates do; the
+    total is the one of a single tsquery (the Whoosh backend's)."""
+    from sociale_kaart.search import pg_backend
+
+    whoosh, postgres = pair
+    counted: list[str] = []
+    count_now = pg_backend.PostgresEngine._count_now
+
+    def recording(self, conn, sql, where, part=None):
+        counted.append(where)
+        return count_now(self, conn, sql, where, part)
+
+    monkeypatch.setattr(pg_backend.PostgresEngine, "_count_now", recording)
+    args = {"q": "schuldhulp", "municipality": "Altena"}
+    found = _fresh_search(postgres, args)
+    assert found.total == _search(whoosh, args).total > 0
+    assert counted and all(re.search(r"\(words @@ %\(p\d+\)s::tsquery OR words @@", where)
+                           for where in counted)
+
+
 def test_near_row_by_row_when_the_place_outnumbers_the_words():
     from sociale_kaart.search.params import SearchParams
     from sociale_kaart.search.pg_backend import NEAR_ROW_COST, NL_LAND_KM2, PostgresEngine
