@@ -1111,11 +1111,10 @@ class PostgresEngine(WhooshEngine):
                         conn, f"WITH ids AS MATERIALIZED ({ids}), top AS ({prerank}) "
                         f"{details}", sql.args, in_index_order)
                     rows = text_rows = _best_rows(text_rows, more, wanted)
-                else:  # the best of both lists; their details once, below
+                else:  # the best of both lists (after the rounds); their details once, below
                     text_rows = _best_rows(text_rows, self._in_index_order(
                         conn, f"WITH ids AS MATERIALIZED ({ids}), top AS ({prerank}) "
                         "SELECT service_id, pre FROM top", sql.args, in_index_order), wanted)
-                    best = _best_rows(text_rows, related_ranked(), wanted)
                 # Only the words' candidates count: the related needs' first listings (in
                 # table order) do not stand for the text matches another round would find,
                 # which outrank every listing without a word.
@@ -1124,6 +1123,10 @@ class PostgresEngine(WhooshEngine):
                 if counted.finished() and self._all_found(counted(), related, text_rows):
                     break
             if related_ranked is not None:
+                # Asked for only now: the related needs' statement runs beside the rounds
+                # (it took 50-60 ms at a million listings with a common type), not before
+                # the second round on this connection.
+                best = _best_rows(text_rows, related_ranked(), wanted)
                 chosen_ids = sql.arg([row[0] for row in best])
                 chosen_pre = sql.arg([row[1] for row in best])
                 rows = conn.execute(

@@ -780,6 +780,46 @@ def test_rounds_stop_only_when_every_match_is_a_candidate(pair, monkeypatch, arg
         assert not any(without[len(with_count):])
 
 
+RELATED_AND_ROUNDS = [{"q": "eenzaam ouderen", "category": "geld"},
+                      {"q": "hulp", "free": "1", "type": "voorziening"},
+                      {"q": "eenzaam", "type": "activiteit"}]
+
+
+@pytest.mark.parametrize("args", RELATED_AND_ROUNDS, ids=[str(q) for q in RELATED_AND_ROUNDS])
+def test_the_related_needs_are_asked_for_after_the_rounds(pair, monkeypatch, args):
+    """The related needs' statement (started beside the search) is waited for only after
+    the last round of candidates, so it runs while the rounds do; when no side thread took
+    it, the search does it then, after its rounds. The answer is the same."""
+    from sociale_kaart.search import pg_backend
+
+    _, postgres = pair
+    monkeypatch.setattr(pg_backend, "PRERANK_LIMIT", 8)
+    monkeypatch.setattr(pg_backend, "essential_items",
+                        lambda items, budget: sorted(items, key=lambda item: -item[1])[:1])
+    expected = _fresh_search(postgres, args)
+    events: list[str] = []
+    read, answer = pg_backend.PostgresEngine._in_index_order, pg_backend._Beside.answer
+
+    def round_read(conn, statement, statement_args, ordered):
+        events.append("round")
+        return read(conn, statement, statement_args, ordered)
+
+    def answered(self):
+        events.append("beside")
+        return answer(self)
+
+    monkeypatch.setattr(pg_backend.PostgresEngine, "_in_index_order",
+                        staticmethod(round_read))
+    monkeypatch.setattr(pg_backend._Beside, "answer", answered)
+    monkeypatch.setattr(pg_backend._Beside, "__call__", answered)
+    monkeypatch.setattr(pg_backend, "_spare_connection", lambda pool: False)
+    found = _fresh_search(postgres, args)
+    _assert_same_answer(found, expected)
+    assert events.count("round") >= 2 and "beside" in events
+    last_round = len(events) - 1 - events[::-1].index("round")
+    assert events.index("beside") > last_round
+
+
 def test_the_first_search_freezes_what_lives_as_long_as_the_process(pair):
     """The gazetteer, the thesaurus and the planner's dictionaries (loaded by the first
     search) are kept out of the garbage collector's full collections (``gc.freeze``)."""
