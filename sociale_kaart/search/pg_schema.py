@@ -13,7 +13,8 @@ Tables (all in schema ``search``):
   rankings match Whoosh) and ``dutch`` (PostgreSQL's own ``dutch`` stemmer with ``unaccent``).
 * ``match``: the narrow twin of ``document`` that every counting and filtering statement reads:
   the filter, facet and place columns and ``words`` (``tokens`` without positions, which
-  answers the same ``@@`` test for our queries of ORs and ANDs). Why: at a million listings a
+  answers the same ``@@`` test for our queries of ORs and ANDs, plus the listing's type and
+  categories as lexemes: ``FILTER_LEXEMES``). Why: at a million listings a
   count or a facet sample reads thousands of rows, and a ``document`` row is about 3.7 kB
   with its token vector often compressed or out of line; a ``match`` row is a third of that
   and never needs decompressing, so each row tested costs a fraction. Filled from
@@ -31,11 +32,23 @@ from __future__ import annotations
 #: Bump when the tables or the analysis change in a way that needs a rebuild.
 #: 2: indexes for the filters (municipality, kern, near, type, cost); 3: the ``match`` table;
 #: 4: no index on ``cost`` (the one value filtered on, "gratis", holds for most listings:
-#: building its bitmap cost more than testing the rows).
-PG_SCHEMA_VERSION = 4
+#: building its bitmap cost more than testing the rows); 5: type and categories as lexemes in
+#: ``match.words`` (``FILTER_LEXEMES``).
+PG_SCHEMA_VERSION = 5
 LIVE = "search"
-#: Older versions brought up to date in place, without a rebuild: the statements that do it.
-IN_PLACE_UPGRADES = {3: [f"DROP INDEX IF EXISTS {LIVE}.match_cost"]}
+#: Filters whose values are also lexemes in ``match.words``: filter -> lexeme prefix (the
+#: ``type`` column and each of the ``categories``).
+#: Why: a text search with a common type ("voorziening", a third of the listings) or category
+#: then asks the GIN index for ``words @@ (alternative & '#t:voorziening')``, and the index
+#: skips through the type's long posting list to the few listings with the words (GIN "fast
+#: scan"), where the type's btree built a bitmap of every listing of the type in each of a
+#: search's statements (about 30 ms each at a million listings). The prefixes start with
+#: ``#``, which no field code (``FIELD_CODES``) does, so no word can be taken for a filter.
+FILTER_LEXEMES = {"type": "#t:", "category": "#c:"}
+#: SQL: the ``FILTER_LEXEMES`` of a ``match`` or ``document`` row, as a ``tsvector``.
+FILTER_WORDS = (f"array_to_tsvector(array_remove(ARRAY['{FILTER_LEXEMES['type']}' || type], "
+                f"NULL) || ARRAY(SELECT '{FILTER_LEXEMES['category']}' || c "
+                "FROM unnest(categories) c WHERE c IS NOT NULL))")
 BUILD = "search_build"
 #: Short field codes used as lexeme prefixes in ``tokens``.
 FIELD_CODES = {
@@ -68,7 +81,7 @@ MATCH_COLUMNS = {
     "municipalities": "municipalities", "areas": "areas", "serves": "serves",
     "kernen": "kernen", "kern_keys": "kern_keys", "languages": "languages",
     "has_point": "has_point", "geog": "geog", "slots": "meta->'slots'",
-    "words": "strip(tokens)",
+    "words": f"strip(tokens) || {FILTER_WORDS}",
 }
 
 
@@ -153,11 +166,15 @@ def table_ddl(schema: str, postgis: bool) -> list[str]:
     ]
 
 
+def words_index_ddl(schema: str) -> str:
+    return f"CREATE INDEX IF NOT EXISTS match_words ON {schema}.match USING gin (words)"
+
+
 def index_ddl(schema: str, postgis: bool) -> list[str]:
     """Indexes, created after a bulk load (much faster than maintaining them row by row)."""
     statements = [
         f"CREATE INDEX IF NOT EXISTS document_dutch ON {schema}.document USING gin (dutch)",
-        f"CREATE INDEX IF NOT EXISTS match_words ON {schema}.match USING gin (words)",
+        words_index_ddl(schema),
         f"CREATE INDEX IF NOT EXISTS match_categories ON {schema}.match "
         "USING gin (categories)",
         f"CREATE INDEX IF NOT EXISTS match_serves ON {schema}.match USING gin (serves)",
@@ -194,3 +211,24 @@ def dutch_config_statements() -> list[str]:
         "asciiword, asciihword, hword_asciipart, word, hword, hword_part "
         "WITH unaccent, dutch_stem",
     ]
+
+
+def _match_indexes(schema: str) -> list[str]:
+    return [s for s in index_ddl(schema, True) if f" ON {schema}.match " in s]
+
+
+#: Older versions brought up to date in place, without a rebuild (which analyses every
+#: listing again: half an hour at a million): version -> the statements that bring it to the
+#: next version (``PostgresEngine.needs_rebuild`` runs them in turn, in one transaction).
+IN_PLACE_UPGRADES = {
+    3: [f"DROP INDEX IF EXISTS {LIVE}.match_cost"],
+    # ``match`` filled again from ``document``, as a rebuild fills it, and its indexes built
+    # once afterwards: an UPDATE of every row would leave the table twice its size and keep
+    # every index up to date row by row.
+    4: [*(f"DROP INDEX IF EXISTS {LIVE}.{ddl.split(' EXISTS ')[1].split()[0]}"
+          for ddl in _match_indexes(LIVE)),
+        f"TRUNCATE {LIVE}.match",
+        match_fill(LIVE),
+        *_match_indexes(LIVE),
+        f"ANALYZE {LIVE}.match"],
+}

@@ -229,9 +229,11 @@ def candidates_in_order(items: list[tuple[str, float, int]], docs: int,
 SEPARATE_ALTERNATIVES = 100
 
 
-def any_alternative(alternatives: list[str], arg) -> str:
+def any_alternative(alternatives: list[str], arg, within: str | None = None) -> str:
     """SQL: ``words`` matches one of the tsqueries ``alternatives`` (``arg`` makes each a
-    parameter), one ``@@`` per alternative, ORed.
+    parameter), one ``@@`` per alternative, ORed; with ``within`` (a tsquery of filters'
+    lexemes, ``pg_schema.FILTER_LEXEMES``) each alternative ANDed with it, so the GIN index
+    finds the listings that pass those filters in the same scan.
 
     Why not one tsquery ``a | b | ...``: the GIN index tests the whole tsquery for every
     listing in any of its lexemes' postings, so its bitmap costs their number times the
@@ -241,7 +243,9 @@ def any_alternative(alternatives: list[str], arg) -> str:
     if not alternatives:
         return "false"
     if len(alternatives) > SEPARATE_ALTERNATIVES:
-        return f"words @@ {arg(' | '.join(alternatives))}::tsquery"
+        alternatives = [" | ".join(alternatives)]
+    if within is not None:
+        alternatives = [f"({item}) & ({within})" for item in alternatives]
     if len(alternatives) == 1:
         return f"words @@ {arg(alternatives[0])}::tsquery"
     return "(" + " OR ".join(f"words @@ {arg(item)}::tsquery" for item in alternatives) + ")"
