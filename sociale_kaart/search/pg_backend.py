@@ -100,6 +100,7 @@ from .pg_scoring import (
     essential_items,
     is_broad,
     parse_tsvector,
+    passing_share,
     prerank_items,
 )
 from .query import FIELD_BOOSTS, QueryPlan, QueryPlanner
@@ -814,7 +815,9 @@ class PostgresEngine(WhooshEngine):
              total_estimated) = self._text_search(
                 conn, sql, everything, text, related, plan, params, focus, stats, stored,
                 query_vector, detection, related_broad, bool(PLACE_FILTERS & set(filters)),
-                single_type, self._near_unindexed(base, filters), folded)
+                single_type, self._near_unindexed(base, filters), folded,
+                bool(filters) and all(name in UNINDEXED_FILTERS or condition.startswith(
+                    "coalesce(") for name, condition in filters.items()))
             facet_where = f"{base} AND {text_where}"  # text_where is one term
             if total == 0 and text != "false" and not filters and params.q.strip():
                 total, page_ids, scores_of = self._dutch_fallback(conn, params, everything,
@@ -1068,13 +1071,16 @@ class PostgresEngine(WhooshEngine):
                      stats: IndexStats, stored: dict[str, dict], query_vector=None,
                      detection=None, related_broad: bool = False, place: bool = False,
                      single_type: bool = False, near_unindexed: str | None = None,
-                     folded: _Folded | None = None):
+                     folded: _Folded | None = None, filters_row_by_row: bool = False):
         """Text matches: PostgreSQL counts them and sends the best PRERANK_LIMIT by the
         pre-rank (``pg_scoring.prerank_items``); the application scores those exactly.
         ``single_type``: the only filter an index serves is one type. ``near_unindexed``:
         ``everything`` with the "near" filter tested row by row, if there is one
         (``_near_unindexed``, ``_near_row_by_row``). ``folded``: the type and category
-        filters as lexemes, for the statements that go through the words' GIN index."""
+        filters as lexemes, for the statements that go through the words' GIN index.
+        ``filters_row_by_row``: there are filters and no index serves any of them, so
+        reading in order reads listings that fail them too (``candidates_in_order``'s
+        ``passing``)."""
         lexemes = self._lexemes(plan)
         df = self._terms.df(conn, stats.generation, lexemes)
         items = prerank_items(plan, df, stats.docs)
@@ -1170,6 +1176,7 @@ class PostgresEngine(WhooshEngine):
             else:
                 middle = None
             rows, text_rows = [], []
+            previous = None  # the last round's alternatives
             for chosen in rounds:
                 found = any_alternative(absorbed(i for i, _, _ in chosen), sql.arg,
                                         folded.within if folded is not None else None)
@@ -1177,7 +1184,9 @@ class PostgresEngine(WhooshEngine):
                 if folded is not None:
                     where, unindexed = folded.everything, folded.near_unindexed
                 if chosen is matchable and broad and candidates_in_order(
-                        matchable, stats.docs, df, CANDIDATE_BUDGET):
+                        matchable, stats.docs, df, CANDIDATE_BUDGET,
+                        passing_share(len(text_rows), previous) if filters_row_by_row
+                        else 1.0):
                     # Words so common that reading listings in order (or those the filters'
                     # indexes pick) finds the candidates sooner than a GIN bitmap of them all.
                     found, where = text, everything
@@ -1214,6 +1223,7 @@ class PostgresEngine(WhooshEngine):
                 # which outrank every listing without a word.
                 if len(text_rows) >= wanted or len(chosen) >= len(matchable):
                     break
+                previous = chosen
                 if counted.finished() and self._all_found(counted(), related, text_rows):
                     break
             if related_ranked is not None:

@@ -16,6 +16,7 @@ from sociale_kaart.search.pg_scoring import (
     candidates_in_order,
     essential_items,
     is_broad,
+    passing_share,
 )
 
 
@@ -127,6 +128,27 @@ def test_any_alternative_of_very_many_is_one_tsquery():
 ])
 def test_candidates_in_order_only_for_common_words(items, docs, in_order):
     assert candidates_in_order(items, docs, None, 2000) is in_order
+
+
+def test_candidates_in_order_not_when_few_of_the_words_listings_pass_the_filters():
+    """Common words are read in order, unless the earlier rounds found that few of their
+    listings pass the filters ("eenzaamheid" in "werk": reading in order reads the table)."""
+    common = [("'c:eenzaam'", 1.0, 285_952), ("'d:eenzaam'", 1.0, 19_755),
+              ("'n:eenzaam'", 3.0, 2_878)]
+    essential = common[2:]
+    assert candidates_in_order(common, 1_000_000, None, 2000)
+    assert candidates_in_order(common, 1_000_000, None, 2000,
+                               passing_share(2_800, essential))
+    assert not candidates_in_order(common, 1_000_000, None, 2000,
+                                   passing_share(14, essential))
+    assert not candidates_in_order(common, 1_000_000, None, 2000, 0.0)
+
+
+def test_passing_share_of_the_earlier_rounds():
+    assert passing_share(0, None) == 1.0  # no round yet
+    assert passing_share(50, [("'n:a'", 1.0, 100), ("'d:a'", 1.0, 100)]) == 0.25
+    assert passing_share(300, [("'n:a'", 1.0, 100)]) == 1.0
+    assert passing_share(0, [("'n:nergens'", 1.0, 0)]) == 1.0  # nothing to tell
 
 
 @pytest.mark.parametrize(("items", "docs", "broad"), [
