@@ -100,7 +100,6 @@ from .pg_scoring import (
     essential_items,
     is_broad,
     parse_tsvector,
-    passing_share,
     prerank_items,
 )
 from .query import FIELD_BOOSTS, QueryPlan, QueryPlanner
@@ -769,6 +768,13 @@ class PostgresEngine(WhooshEngine):
         elif params.q.strip() and plan.place is None:
             text = "false"  # only unusable words: nothing matches
         everything = " AND ".join([base, *filters.values()])
+        # Of the listings read in order, about this share passes the filters: those of a
+        # category tested row by row (its statistics); 1.0 when an index gives the rows.
+        in_order_share = 1.0
+        if filters.get("category", "").startswith("coalesce(") and set(filters) <= \
+                UNINDEXED_FILTERS | {"category"}:
+            in_order_share = self._category_share(conn, sql.generation,
+                                                  set(params.category)) or 1.0
         folded = None
         within = _filter_words(params) if text is not None else None
         if within is not None:
@@ -815,9 +821,7 @@ class PostgresEngine(WhooshEngine):
              total_estimated) = self._text_search(
                 conn, sql, everything, text, related, plan, params, focus, stats, stored,
                 query_vector, detection, related_broad, bool(PLACE_FILTERS & set(filters)),
-                single_type, self._near_unindexed(base, filters), folded,
-                bool(filters) and all(name in UNINDEXED_FILTERS or condition.startswith(
-                    "coalesce(") for name, condition in filters.items()))
+                single_type, self._near_unindexed(base, filters), folded, in_order_share)
             facet_where = f"{base} AND {text_where}"  # text_where is one term
             if total == 0 and text != "false" and not filters and params.q.strip():
                 total, page_ids, scores_of = self._dutch_fallback(conn, params, everything,
@@ -874,9 +878,13 @@ class PostgresEngine(WhooshEngine):
         return f"active AND NOT coalesce(course_end < {sql.arg(today)}::date, false)"
 
     def _broad_categories(self, conn, generation: int | None, codes: set[str]) -> bool:
-        """Whether at least ``BROAD_CATEGORY_SHARE`` of the listings have one of ``codes``,
-        by PostgreSQL's statistics of the column (the index build's ``ANALYZE``, then
-        autovacuum); read once per index generation."""
+        """Whether at least ``BROAD_CATEGORY_SHARE`` of the listings have one of ``codes``."""
+        return self._category_share(conn, generation, codes) >= BROAD_CATEGORY_SHARE
+
+    def _category_share(self, conn, generation: int | None, codes: set[str]) -> float:
+        """About the share of the listings with one of ``codes`` (at most 1), by PostgreSQL's
+        statistics of the column (the index build's ``ANALYZE``, then autovacuum); read once
+        per index generation."""
         with self._lock:
             known, shares = self._shares
         if known != generation or generation is None:
@@ -887,7 +895,7 @@ class PostgresEngine(WhooshEngine):
             shares = dict(zip(row[0] or [], row[1] or [], strict=False)) if row else {}
             with self._lock:
                 self._shares = (generation, shares)
-        return sum(shares.get(code, 0.0) for code in codes) >= BROAD_CATEGORY_SHARE
+        return min(1.0, sum(shares.get(code, 0.0) for code in codes))
 
     def _category_row_by_row(self, conn, generation: int | None, params: SearchParams,
                              filters: dict[str, str]) -> bool:
@@ -1071,16 +1079,15 @@ class PostgresEngine(WhooshEngine):
                      stats: IndexStats, stored: dict[str, dict], query_vector=None,
                      detection=None, related_broad: bool = False, place: bool = False,
                      single_type: bool = False, near_unindexed: str | None = None,
-                     folded: _Folded | None = None, filters_row_by_row: bool = False):
+                     folded: _Folded | None = None, in_order_share: float = 1.0):
         """Text matches: PostgreSQL counts them and sends the best PRERANK_LIMIT by the
         pre-rank (``pg_scoring.prerank_items``); the application scores those exactly.
         ``single_type``: the only filter an index serves is one type. ``near_unindexed``:
         ``everything`` with the "near" filter tested row by row, if there is one
         (``_near_unindexed``, ``_near_row_by_row``). ``folded``: the type and category
         filters as lexemes, for the statements that go through the words' GIN index.
-        ``filters_row_by_row``: there are filters and no index serves any of them, so
-        reading in order reads listings that fail them too (``candidates_in_order``'s
-        ``passing``)."""
+        ``in_order_share``: about the share of the listings read in order that pass the
+        filters (``candidates_in_order``'s ``passing``)."""
         lexemes = self._lexemes(plan)
         df = self._terms.df(conn, stats.generation, lexemes)
         items = prerank_items(plan, df, stats.docs)
@@ -1176,7 +1183,6 @@ class PostgresEngine(WhooshEngine):
             else:
                 middle = None
             rows, text_rows = [], []
-            previous = None  # the last round's alternatives
             for chosen in rounds:
                 found = any_alternative(absorbed(i for i, _, _ in chosen), sql.arg,
                                         folded.within if folded is not None else None)
@@ -1184,9 +1190,7 @@ class PostgresEngine(WhooshEngine):
                 if folded is not None:
                     where, unindexed = folded.everything, folded.near_unindexed
                 if chosen is matchable and broad and candidates_in_order(
-                        matchable, stats.docs, df, CANDIDATE_BUDGET,
-                        passing_share(len(text_rows), previous) if filters_row_by_row
-                        else 1.0):
+                        matchable, stats.docs, df, CANDIDATE_BUDGET, in_order_share):
                     # Words so common that reading listings in order (or those the filters'
                     # indexes pick) finds the candidates sooner than a GIN bitmap of them all.
                     found, where = text, everything
@@ -1223,7 +1227,6 @@ class PostgresEngine(WhooshEngine):
                 # which outrank every listing without a word.
                 if len(text_rows) >= wanted or len(chosen) >= len(matchable):
                     break
-                previous = chosen
                 if counted.finished() and self._all_found(counted(), related, text_rows):
                     break
             if related_ranked is not None:

@@ -216,29 +216,17 @@ def candidates_in_order(items: list[tuple[str, float, int]], docs: int,
     through the GIN bitmap of every alternative: when they are so common that few listings
     are read before ``budget`` match.
 
-    ``passing``: the share of the words' listings that pass the search's filters, as far as
-    the earlier rounds tell (``passing_share``). Why: filters that few of the words'
-    listings pass make reading in order slower by that factor, and words and filters are
-    not independent: "eenzaamheid" in category "werk" matches 304,597 listings, of which
-    1,449 are in "werk" (5 % of all listings): reading in order read the whole table
-    (750 ms) where the bitmaps took 10 ms."""
+    ``passing``: the share of the listings read that pass the search's filters (those tested
+    row by row; as with the words, assumed independent of them). Why: a category of few
+    listings makes reading in order slower by that factor: "eenzaamheid" (30 % of the
+    listings) in category "werk" (5 %) read the whole table in order (750 ms) where the
+    bitmaps took 10 ms."""
     if docs <= 0:
         return False
     postings, share = _postings_and_share(items, docs, df)
     if share <= 0.0 or passing <= 0.0:
         return False
     return ROW_TEST_US * min(docs, budget / (share * passing)) < GIN_POSTING_US * postings
-
-
-def passing_share(found: int, items: list[tuple[str, float, int]] | None) -> float:
-    """The share of the listings with ``items`` (their document frequencies: an upper bound
-    of their number) that a round of candidates found within the filters, ``found``; 1.0
-    before any round. A round that ended early (its LIMIT) would understate it, but then
-    the search has its candidates and no further round comes."""
-    if not items:
-        return 1.0
-    postings = sum(freq for _, _, freq in items)
-    return min(1.0, found / postings) if postings > 0 else 1.0
 
 
 #: ``any_alternative`` writes at most this many alternatives as separate conditions; more
