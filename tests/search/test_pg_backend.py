@@ -944,6 +944,9 @@ def test_common_words_within_filters_read_the_filters_listings_by_their_lexemes(
     in_order = [s for s in statements if "coalesce(words @@" in s]
     assert in_order and all("type = ANY(" not in s and "categories &&" not in s
                             for s in in_order)
+    # Listings read in order only fill up the pre-rank: the first ones met, not 2,000.
+    assert all(int(re.search(r"LIMIT (\d+)\)", s).group(1)) <= pg_backend.PRERANK_LIMIT
+               for s in in_order)
     monkeypatch.setattr(pg_backend, "_filter_words", lambda params: None)
     on_columns = SearchService(postgres.settings, postgres.db,
                                follow_commits=False).search(parse_params(multi))
