@@ -483,19 +483,25 @@ class PostgresEngine(WhooshEngine):
         with self.connection() as conn:
             stats = self._stats(conn)
             version = stats.version if stats is not None else None
+            if version in IN_PLACE_UPGRADES:
+                # Several web nodes may start at once: the first upgrades, the others wait
+                # for it here and then find the current version.
+                version = conn.execute(f"SELECT version FROM {LIVE}.stats WHERE id = 1 "
+                                       "FOR UPDATE").fetchone()[0]
+            upgraded_from = version
             while version in IN_PLACE_UPGRADES:
                 for statement in IN_PLACE_UPGRADES[version]:
                     conn.execute(statement)
                 version += 1
-            if stats is not None and version != stats.version and version == PG_SCHEMA_VERSION:
-                conn.execute(f"UPDATE {LIVE}.stats SET version = %s WHERE version = %s",
-                             (PG_SCHEMA_VERSION, stats.version))
+            if version != upgraded_from and version == PG_SCHEMA_VERSION:
+                conn.execute(f"UPDATE {LIVE}.stats SET version = %s WHERE id = 1",
+                             (PG_SCHEMA_VERSION,))
                 conn.commit()
                 log.info("search tables upgraded in place from schema version %s to %s",
-                         stats.version, PG_SCHEMA_VERSION)
+                         upgraded_from, PG_SCHEMA_VERSION)
                 return False
             conn.rollback()
-        return stats is None or stats.version != PG_SCHEMA_VERSION
+        return version is None or version != PG_SCHEMA_VERSION
 
     def vocabulary(self) -> list[str]:
         with self.connection() as conn:

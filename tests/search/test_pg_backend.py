@@ -1110,6 +1110,42 @@ def test_an_older_schema_is_upgraded_in_place_without_a_rebuild(postgres_url, tm
         assert again.total == earlier.total, args
 
 
+def test_nodes_starting_together_upgrade_once(postgres_url, tmp_path, caplog):  # noqa: F811
+    """Two web nodes that start at once on version-4 tables: one upgrades them in place, the
+    other waits for it and finds them current; both go on without a rebuild."""
+    import logging
+    import threading
+
+    service, db = _service(tmp_path / "a", database_url=postgres_url,
+                           search_backend="postgres")
+    import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    with service.engine.connection() as conn:
+        conn.execute("UPDATE search.match SET words = ts_delete(words, ARRAY("
+                     "SELECT w FROM unnest(tsvector_to_array(words)) w WHERE w LIKE '#%'))")
+        conn.execute("UPDATE search.stats SET version = 4")
+        conn.commit()
+    nodes = [_service(tmp_path / name, database_url=postgres_url,
+                      search_backend="postgres")[0] for name in ("b", "c")]
+    answers: list[bool] = []
+    start = threading.Barrier(len(nodes))
+
+    def starting(node) -> None:
+        start.wait()
+        answers.append(node.engine.needs_rebuild())
+
+    with caplog.at_level(logging.INFO, logger="sociale_kaart.search.pg_backend"):
+        threads = [threading.Thread(target=starting, args=(node,)) for node in nodes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert answers == [False, False]
+    assert sum("upgraded in place" in r.getMessage() for r in caplog.records) == 1
+    with service.engine.connection() as conn:
+        assert _filter_lexemes_wrong(conn) == 0
+        assert conn.execute("SELECT count(*) FROM search.match").fetchone()[0] == 150
+
+
 @pytest.mark.parametrize("args", [{"q": "", "free": "1"}, {"q": "", "type": "voorziening"},
                                   {"q": "", "near": "Gorinchem", "km": "25", "free": "1"}])
 def test_a_count_goes_on_where_its_first_pass_stopped(pair, monkeypatch, args):
