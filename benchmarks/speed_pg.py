@@ -12,7 +12,9 @@ first an initial load, the others into a filled database), then this prints:
 * index build time of the postgres search backend (``SearchService.rebuild``);
 * query latency p50/p95/p99 overall and per class for the same query mix as ``speed.py``
   (text, natural sentences, filters, near + km, sort=distance, empty query with filters, typos,
-  a place in the text), after a short warm-up; and the goal figure: the classes with filters
+  a place in the text), after the search tables were read into memory as ``serve`` has
+  it done after each start of PostgreSQL (``search/pg_warm.py``; ``--cold``: not) and a
+  short warm-up of queries; and the goal figure: the classes with filters
   and distance ("filter", "near", "distance", "empty+filter");
 * incremental update latency (rename a listing, commit, until a search finds it);
 * how close the bounded work per query comes to the exhaustive ranking (``--agreement N``,
@@ -91,6 +93,7 @@ def database(url: str | None, name: str, memory: str):
 
     cluster = start_cluster(settings={"shared_buffers": memory, "work_mem": "64MB",
                                       "maintenance_work_mem": "512MB",
+                                      "effective_cache_size": f"{cache_megabytes()}MB",
                                       "max_wal_size": "4GB", "synchronous_commit": "off",
                                       "checkpoint_timeout": "30min"})
     try:
@@ -98,6 +101,25 @@ def database(url: str | None, name: str, memory: str):
         yield cluster.url(name)
     finally:
         cluster.stop(remove=True)
+
+
+def cache_megabytes() -> int:
+    """``effective_cache_size`` for the private cluster: three quarters of the machine's
+    memory, the usual advice for a database server (PostgreSQL's default says 4 GB)."""
+    with open("/proc/meminfo", encoding="ascii") as meminfo:
+        total_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
+    return total_kb * 3 // 4 // 1024
+
+
+def warm(search: SearchService, options: argparse.Namespace) -> None:
+    """Read the search tables into memory as ``serve`` has the job queue do once after each
+    start of PostgreSQL (``search/pg_warm.py``), unless ``--cold``; print what it read."""
+    from sociale_kaart.search.pg_warm import warm_database
+
+    if options.cold:
+        say("search tables not warmed (--cold): the first pass reads from the disk")
+        return
+    say(f"warm-up (as `serve` queues it): {warm_database(search.db).summary()}")
 
 
 def stats_line(values: list[float]) -> str:
@@ -218,6 +240,7 @@ def queries_only(options: argparse.Namespace) -> None:
         if search.engine.needs_rebuild():
             raise SystemExit("--queries-only: the database has no current search index")
         say(f"\n== postgres backend, queries only: {search.engine.count()} documents ==")
+        warm(search, options)
         query_figures(search, Corpus(seed=options.seed), options)
         agreement(search, Corpus(seed=options.seed), options)
         db.dispose()
@@ -289,6 +312,7 @@ def run_size(n: int, options: argparse.Namespace) -> dict:
             return result
 
         # -- queries -----------------------------------------------------------------------
+        warm(search, options)
         result.update(query_figures(search, corpus, options))
         result.update(agreement(search, corpus, options))
 
@@ -353,6 +377,9 @@ def main() -> None:
                         help="an empty PostgreSQL database (with --queries-only: one an "
                              "earlier run filled)")
     parser.add_argument("--pg-memory", default="1GB", help="shared_buffers of the private cluster")
+    parser.add_argument("--cold", action="store_true",
+                        help="do not warm the search tables before the queries (as "
+                             "SOCIALE_KAART_SEARCH_WARM=off)")
     parser.add_argument("--queries-only", action="store_true",
                         help="only the query mix, on the search index already in --pg-url "
                              "(e.g. of an earlier run with --pg-url; --sizes is not used)")

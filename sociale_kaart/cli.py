@@ -192,6 +192,27 @@ def index_rebuild(ctx: Context) -> None:
     click.echo(f"Zoekindex opnieuw opgebouwd: {count} diensten.")
 
 
+@index.command("warm")
+@pass_context
+def index_warm(ctx: Context) -> None:
+    """Read the PostgreSQL search tables into memory now (pg_prewarm), as the job that
+    `serve` queues does once after each start of the database server."""
+    from .search.pg_warm import warm_database
+
+    if ctx.settings.search_backend != "postgres":
+        click.echo("Niet nodig: de zoekindex van Whoosh wordt bij gebruik vanzelf gelezen "
+                   "(alleen de PostgreSQL-zoekmachine heeft opwarmen nodig).")
+        return
+    db = _init(ctx.settings)
+    try:
+        report = warm_database(db)
+    finally:
+        db.dispose()
+    click.echo(report.summary())
+    if report.unavailable:
+        sys.exit(1)
+
+
 @index.command("embed")
 @click.option("--all", "recompute", is_flag=True,
               help="Recompute every vector, not only the missing ones.")
@@ -234,11 +255,12 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     from waitress import serve as waitress_serve
 
     from . import create_app
-    from .cli_ops import start_in_process_jobs
+    from .cli_ops import queue_search_warm, start_in_process_jobs
     from .logs import configure_logging
 
     configure_logging(settings)
     app = create_app(settings)
+    queue_search_warm(app)  # issue 12: PostgreSQL search tables read into memory once
     jobs = start_in_process_jobs(app)  # issue 12: SQLite runs the job queue in this process
     # issue 11: fills in missing embedding vectors at low CPU priority.
     search = app.extensions["sociale_kaart.search"]

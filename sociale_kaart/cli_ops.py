@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -36,6 +37,8 @@ from . import __version__
 from .cli import Context, _init, main, pass_context
 from .config import Settings
 from .db import Database, dialect_of
+
+log = logging.getLogger(__name__)
 
 FORMAT = "sociale-kaart-backup/1"
 INSTANCE_FILES = ("secret_key",)
@@ -350,6 +353,25 @@ def jobs_enqueue(ctx: Context, name: str, payload: str, dedupe_key: str | None) 
         click.echo(f"Taak met sleutel {dedupe_key} staat al in de wachtrij; niets toegevoegd.")
     else:
         click.echo(f"Taak {name} in de wachtrij gezet (nummer {job_id}).")
+
+
+def queue_search_warm(app) -> int | None:
+    """For ``serve`` on the PostgreSQL search backend: queue reading the search tables into
+    memory, once per start of the database server however many nodes start (the job's key
+    is the server's start time). Returns the job's id, or None (queued already, not
+    wanted, or the database unreachable: ``serve`` starts anyway)."""
+    from . import jobs as queue
+    from .search.pg_warm import server_start_key
+
+    settings = app.extensions["sociale_kaart.settings"]
+    db = app.extensions["sociale_kaart.db"]
+    if settings.search_backend != "postgres" or not settings.search_warm:
+        return None
+    try:
+        return queue.enqueue(db, "search-warm", dedupe_key=server_start_key(db))
+    except Exception as error:  # the job's hourly round will warm the tables later
+        log.warning("could not queue warming the search tables: %s", type(error).__name__)
+        return None
 
 
 def start_in_process_jobs(app):

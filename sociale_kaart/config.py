@@ -144,6 +144,10 @@ class Settings:
     jobs_in_process: str = "auto"
     #: Seconds a claimed job may run before another worker may take it over (crash recovery).
     job_lease_seconds: int = 600
+    #: PostgreSQL search: read the search tables into memory once after the database server
+    #: starts (``pg_prewarm``; a job that ``serve`` queues and that is checked hourly), so the
+    #: first searches after a restart are not disk-bound. ``SOCIALE_KAART_SEARCH_WARM``.
+    search_warm: bool = True
     #: Reverse proxies in front of the app (nginx: 1). Then the client address, scheme and
     #: host come from X-Forwarded-For/-Proto/-Host (rate limits per real client). 0: none.
     proxy_count: int = 0
@@ -271,6 +275,7 @@ def load_settings(instance: str | os.PathLike | None = None, **overrides) -> Set
     settings.log_format = (_env("LOG_FORMAT", "text") or "text").lower()
     settings.jobs_in_process = (_env("JOBS_IN_PROCESS", "auto") or "auto").lower()
     settings.job_lease_seconds = int(_env("JOB_LEASE_SECONDS", "600") or 600)
+    settings.search_warm = _env_bool("SEARCH_WARM", True)
     settings.proxy_count = int(_env("PROXY_COUNT", "0") or 0)
     # --- issue 11: semantic search ---
     settings.semantic = (_env("SEMANTIC", "auto") or "auto").lower()

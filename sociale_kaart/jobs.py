@@ -343,8 +343,35 @@ def _analytics_purge(context: JobContext) -> None:
           int(getattr(context.settings, "analytics_retention_months", 24)))
 
 
+def _search_warm(context: JobContext) -> None:
+    """Read the PostgreSQL search tables into memory once per start of the database server
+    (``search/pg_warm.py``). ``serve`` queues it at start; it also comes round hourly, so a
+    PostgreSQL restart under running web nodes is warmed too. Nothing to do for Whoosh, nor
+    when a warm-up (or a check) already finished since the server started."""
+    settings = context.settings
+    if (settings.search_backend != "postgres" or not settings.search_warm
+            or context.db.dialect != "postgresql"):
+        return
+    from .search.pg_warm import postgres_started, warm_database
+
+    raw = context.db.engine.raw_connection()
+    try:
+        started = postgres_started(raw.driver_connection)
+        raw.driver_connection.rollback()
+    finally:
+        raw.close()
+    with context.db.session() as session:
+        done = session.scalar(select(func.count()).select_from(Job).where(
+            Job.name == "search-warm", Job.status == "done", Job.finished_at >= started))
+    if done:
+        return
+    log.info(warm_database(context.db).summary())
+
+
 register("reminders", _reminders, every=timedelta(days=1), exclusive=True,
          description="herinneringen aan aanbieders (zoals sociale-kaart remind)")
 register("embeddings", _embeddings, description="ontbrekende embeddings berekenen")
+register("search-warm", _search_warm, every=timedelta(hours=1), exclusive=True,
+         description="zoektabellen in het geheugen lezen na een start van PostgreSQL")
 register("analytics-purge", _analytics_purge, every=timedelta(days=1),
          description="oude zoekstatistieken verwijderen")

@@ -46,7 +46,8 @@ def test_the_page_has_commands_for_every_topic():
     text = "\n".join(commands())
     for needle in ("CREATE ROLE kaart", "init", "serve", "/readyz", "/healthz", "jobs work",
                    "pg_basebackup", "DATABASE_REPLICA_URLS", "backup", "restore",
-                   "index rebuild", "SOCIALE_KAART_TEST_DATABASE=postgresql"):
+                   "index rebuild", "index warm", "pg_prewarm",
+                   "SOCIALE_KAART_TEST_DATABASE=postgresql"):
         assert needle in text, needle
 
 
@@ -118,6 +119,7 @@ def test_every_documented_command_runs_against_loopback(tmp_path):
         assert '"status":"ok"' in out.replace(" ", "")  # /readyz and /healthz answered
         assert "streaming" in out  # pg_stat_replication shows the replica
         assert "Back-up teruggezet" in out and "Zoekindex opnieuw opgebouwd" in out
+        assert "Zoektabellen opgewarmd" in out  # pg_prewarm, created as the postgres user
         assert "sociale-kaart test database: postgresql" in out and " passed" in out
         assert (tmp_path / "backups" / "kaart.tar.gz").exists()
         assert primary.execute("SELECT count(*) FROM service", "kaart")[0][0] >= 150
