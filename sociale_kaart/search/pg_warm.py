@@ -73,6 +73,9 @@ class WarmReport:
         """One Dutch line for the command line and the log."""
         if self.unavailable:
             return f"Zoektabellen niet opgewarmd: {self.unavailable}"
+        if not self.read and not self.skipped:
+            return ("Zoektabellen niet opgewarmd: er zijn nog geen (importeer eerst, of "
+                    "sociale-kaart index rebuild).")
         text = (f"Zoektabellen opgewarmd in {self.seconds:.1f} s: {len(self.read)} relaties, "
                 f"{self.read_bytes / 2**20:,.0f} MB gelezen, waarvan "
                 f"{self.buffered_bytes / 2**20:,.0f} MB in de buffers van PostgreSQL")

@@ -159,6 +159,18 @@ def test_serve_warms_once_per_start_of_the_database_server(cluster, instance, ca
         node.extensions["sociale_kaart.db"].dispose()
 
 
+def test_before_the_first_import_there_is_nothing_to_warm(cluster):
+    name = f"warm_{uuid.uuid4().hex[:8]}"
+    cluster.create_database(name)
+    try:
+        with psycopg.connect(cluster.dsn(name)) as conn:
+            report = warm_search_tables(conn)
+        assert report.read == [] and report.unavailable is None
+        assert "er zijn nog geen" in report.summary()
+    finally:
+        cluster.drop_database(name)
+
+
 def test_whoosh_needs_no_warming(tmp_path, monkeypatch):
     folder = tmp_path / "instance"
     monkeypatch.setenv("SOCIALE_KAART_DATABASE_URL", f"sqlite:///{folder / 'sk.db'}")
