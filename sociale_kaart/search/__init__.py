@@ -9,7 +9,7 @@ PostgreSQL backend can take its place behind the same ``SearchBackend`` protocol
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from ..config import Settings
 from ..db import Database
@@ -26,6 +26,17 @@ from .query import QueryPlanner, default_thesaurus
 log = logging.getLogger(__name__)
 
 __all__ = ["ParamError", "SearchParams", "SearchResult", "SearchService"]
+
+
+def _closing_when_read(session, documents: Iterable) -> Iterator:
+    """``documents``, then ``session`` closed as soon as the last one is read. Why: its open
+    transaction would hold back what PostgreSQL may regard as visible to all, so the
+    ``VACUUM`` that ends a rebuild of the PostgreSQL search tables could not mark the new
+    rows so (``PostgresEngine.rebuild``)."""
+    try:
+        yield from documents
+    finally:
+        session.close()
 
 
 class SearchService:
@@ -111,7 +122,7 @@ class SearchService:
         session = self.db.Session()
         try:
             vocabulary = listing_vocabulary(session)
-            documents = documents_for(session)
+            documents = _closing_when_read(session, documents_for(session))
             hashes: list[tuple[str, str | None]] = []
             if self.semantic is not None:
                 documents = self.semantic.observe(documents, hashes)

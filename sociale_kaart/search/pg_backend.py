@@ -33,6 +33,7 @@ import json
 import logging
 import math
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -272,6 +273,11 @@ def _switched(conn, setting: str, on: bool):
         yield
     finally:
         conn.execute(f"SET LOCAL {setting} = {'off' if on else 'on'}")
+
+
+#: Key of the session-level advisory lock held by a rebuild (one at a time uses
+#: ``search_build``; a second waits).
+REBUILD_LOCK = 0x5EA4C4
 
 
 class PostgresSearchError(RuntimeError):
@@ -527,58 +533,111 @@ class PostgresEngine(WhooshEngine):
     # -- maintenance -----------------------------------------------------------------------
     def rebuild(self, documents: Iterable[tuple[str, dict | None]],
                 vocabulary: Iterable[str] = ()) -> int:
-        """Fill ``search_build`` with COPY, index it, and swap it in for ``search`` in one
-        transaction: searches see the old tables until the commit."""
+        """Fill ``search_build`` with COPY, index and vacuum it, and swap it in for
+        ``search`` in one short transaction: searches see the old tables until its commit.
+
+        Why the new tables are vacuumed before the swap (``VACUUM (FREEZE, ANALYZE)``, which
+        cannot run inside a transaction, hence three steps): a freshly loaded table has no
+        visibility map and unset hint bits, so autovacuum rewrites every page of it soon
+        after, and each first read sets hint bits; at a million listings that is 6 GB of
+        writes competing with the first minutes of searches (the benchmark's goal p95 101 ms
+        straight after a build against 88 ms once autovacuum had finished). A session-level
+        advisory lock lets one rebuild at a time use ``search_build``."""
         from .compounds import load_default_splitter
 
         words = sorted(set(vocabulary))
         load_default_splitter().add_words(words)
         count = 0
-        df: Counter = Counter()
-        totals = dict.fromkeys(TEXT_FIELDS, 0.0)
         with self.connection() as conn:
             self.setup(conn)
-            conn.execute(f"DROP SCHEMA IF EXISTS {BUILD} CASCADE")
-            for statement in table_ddl(BUILD, True):
-                conn.execute(statement)
-            columns = ", ".join(DOCUMENT_COLUMNS)
-            with conn.cursor().copy(
-                    f"COPY {BUILD}.document ({columns}) FROM STDIN") as copy:
-                for _service_id, document in documents:
-                    if document is None:
-                        continue
-                    row = to_row(document)
-                    copy.write_row(self._copy_values(row))
-                    df.update(row.lexemes)
-                    for field in TEXT_FIELDS:
-                        totals[field] += row.lengths[field]
-                    count += 1
-            with conn.cursor().copy(f"COPY {BUILD}.term (term, df) FROM STDIN") as copy:
-                for term, value in df.items():
-                    copy.write_row((term, value))
-            with conn.cursor().copy(f"COPY {BUILD}.vocabulary (word) FROM STDIN") as copy:
-                for word in words:
-                    copy.write_row((word,))
-            # The generation goes on from the live one, so answers cached per generation
-            # (``TermCache``, ``GenerationCache``) in every process expire with the swap.
-            generation = 1
-            if conn.execute("SELECT to_regclass(%s)", (f"{LIVE}.stats",)).fetchone()[0]:
-                row = conn.execute(f"SELECT generation FROM {LIVE}.stats").fetchone()
-                generation = int(row[0]) + 1 if row else 1
-            conn.execute(f"INSERT INTO {BUILD}.stats VALUES (1, %s, %s, %s, %s, %s, %s, %s, %s)",
-                         (PG_SCHEMA_VERSION, generation, count,
-                          *(totals[f] for f in TEXT_FIELDS)))
-            conn.execute(match_fill(BUILD))
-            for statement in index_ddl(BUILD, True):
-                conn.execute(statement)
-            conn.execute(f"ANALYZE {BUILD}.document")
-            conn.execute(f"ANALYZE {BUILD}.match")
-            conn.execute(f"ANALYZE {BUILD}.term")
-            conn.execute(f"DROP SCHEMA IF EXISTS {LIVE} CASCADE")
-            conn.execute(f"ALTER SCHEMA {BUILD} RENAME TO {LIVE}")
-            conn.commit()
+            self._wait_for_other_rebuilds(conn)
+            try:
+                count = self._build(conn, documents, words)
+                self._vacuum_build(conn)
+                self._swap_in(conn)
+            finally:
+                try:
+                    conn.rollback()
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (REBUILD_LOCK,))
+                    conn.commit()
+                except psycopg.Error:
+                    pass  # a lost connection's advisory locks end with it
         self._ready = True
         return count
+
+    @staticmethod
+    def _wait_for_other_rebuilds(conn, poll_seconds: float = 0.5) -> None:
+        """Take the rebuild lock, asking again until it is free. Why not wait inside
+        ``pg_advisory_lock``: a waiting statement holds a snapshot, and the other rebuild's
+        ``VACUUM`` could then mark none of its new rows visible to all."""
+        while not conn.execute("SELECT pg_try_advisory_lock(%s)",
+                               (REBUILD_LOCK,)).fetchone()[0]:
+            conn.rollback()
+            time.sleep(poll_seconds)
+        conn.commit()
+
+    def _build(self, conn, documents: Iterable[tuple[str, dict | None]],
+               words: list[str]) -> int:
+        """``search_build`` filled, indexed and analysed (committed, not yet live)."""
+        count = 0
+        df: Counter = Counter()
+        totals = dict.fromkeys(TEXT_FIELDS, 0.0)
+        conn.execute(f"DROP SCHEMA IF EXISTS {BUILD} CASCADE")
+        for statement in table_ddl(BUILD, True):
+            conn.execute(statement)
+        columns = ", ".join(DOCUMENT_COLUMNS)
+        with conn.cursor().copy(f"COPY {BUILD}.document ({columns}) FROM STDIN") as copy:
+            for _service_id, document in documents:
+                if document is None:
+                    continue
+                row = to_row(document)
+                copy.write_row(self._copy_values(row))
+                df.update(row.lexemes)
+                for field in TEXT_FIELDS:
+                    totals[field] += row.lengths[field]
+                count += 1
+        with conn.cursor().copy(f"COPY {BUILD}.term (term, df) FROM STDIN") as copy:
+            for term, value in df.items():
+                copy.write_row((term, value))
+        with conn.cursor().copy(f"COPY {BUILD}.vocabulary (word) FROM STDIN") as copy:
+            for word in words:
+                copy.write_row((word,))
+        # The generation is set at the swap (``_swap_in``).
+        conn.execute(f"INSERT INTO {BUILD}.stats VALUES (1, %s, 0, %s, %s, %s, %s, %s, %s)",
+                     (PG_SCHEMA_VERSION, count, *(totals[f] for f in TEXT_FIELDS)))
+        conn.execute(match_fill(BUILD))
+        for statement in index_ddl(BUILD, True):
+            conn.execute(statement)
+        # Flushed at once even where commits are asynchronous: VACUUM can mark rows visible
+        # to all only once their transaction's commit is on disk.
+        conn.execute("SET LOCAL synchronous_commit = on")
+        conn.commit()
+        return count
+
+    @staticmethod
+    def _vacuum_build(conn) -> None:
+        """Visibility map, hint bits, frozen rows and statistics for the new tables, before
+        searches read them (see ``rebuild``)."""
+        conn.autocommit = True
+        try:
+            conn.execute(f"VACUUM (FREEZE, ANALYZE) {BUILD}.document, {BUILD}.match, "
+                         f"{BUILD}.term, {BUILD}.vocabulary, {BUILD}.stats")
+        finally:
+            conn.autocommit = False
+
+    @staticmethod
+    def _swap_in(conn) -> None:
+        """``search_build`` becomes ``search`` in one transaction. The generation goes on
+        from the live one, so answers cached per generation (``TermCache``,
+        ``GenerationCache``) in every process expire with the swap."""
+        generation = 1
+        if conn.execute("SELECT to_regclass(%s)", (f"{LIVE}.stats",)).fetchone()[0]:
+            row = conn.execute(f"SELECT generation FROM {LIVE}.stats").fetchone()
+            generation = int(row[0]) + 1 if row else 1
+        conn.execute(f"UPDATE {BUILD}.stats SET generation = %s", (generation,))
+        conn.execute(f"DROP SCHEMA IF EXISTS {LIVE} CASCADE")
+        conn.execute(f"ALTER SCHEMA {BUILD} RENAME TO {LIVE}")
+        conn.commit()
 
     @staticmethod
     def _copy_values(row: DocumentRow) -> tuple:

@@ -1188,3 +1188,55 @@ def test_a_long_query_pre_ranks_like_a_short_one(pair, monkeypatch):
     assert summed.total == with_case.total
     long_query = " ".join(["hulp schulden administratie ouderen eenzaam vervoer"] * 12)
     assert _search(postgres, {"q": long_query[:500]}).total > 0
+
+
+def test_a_rebuild_swaps_in_vacuumed_tables_and_two_rebuilds_take_turns(postgres_url,  # noqa: F811
+                                                                        tmp_path):
+    """The new search tables are vacuumed (visibility map, frozen rows, statistics) before
+    they go live, so autovacuum does not rewrite them under the first searches; two
+    rebuilds started at once take turns and leave one complete index, one generation each."""
+    import threading
+
+    service, db = _service(tmp_path / "a", database_url=postgres_url,
+                           search_backend="postgres")
+    import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    searches = [{"q": "hulp"}, {"q": "eenzaam", "category": "ontmoeting"},
+                {"q": "", "near": "Gorinchem", "km": "10"}]
+    before = [_search(service, args) for args in searches]
+    with service.engine.connection() as conn:
+        generation, docs = conn.execute("SELECT generation, docs FROM search.stats").fetchone()
+    nodes = [service, _service(tmp_path / "b", database_url=postgres_url,
+                               search_backend="postgres")[0]]
+    start = threading.Barrier(len(nodes))
+    errors: list[BaseException] = []
+
+    def rebuilding(node) -> None:
+        start.wait()
+        try:
+            node.rebuild()
+        except BaseException as error:  # collected for the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=rebuilding, args=(node,)) for node in nodes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    with service.engine.connection() as conn:
+        pages = {row[0]: row[1:] for row in conn.execute(
+            "SELECT relname, relpages, relallvisible, age(relfrozenxid) < 1000, "
+            "reltuples > 0 FROM pg_class WHERE relnamespace = 'search'::regnamespace "
+            "AND relname IN ('document', 'match', 'term')")}
+        building = conn.execute("SELECT to_regnamespace('search_build')").fetchone()[0]
+        after = conn.execute("SELECT generation, docs FROM search.stats").fetchone()
+    for name in ("document", "match", "term"):
+        relpages, all_visible, frozen, counted = pages[name]
+        assert relpages > 0 and all_visible == relpages and frozen and counted, (name,
+                                                                                pages[name])
+    assert building is None
+    assert after == (generation + 2, docs)
+    for args, earlier in zip(searches, before, strict=True):
+        again = _search(service, args)
+        assert [h.id for h in again.hits] == [h.id for h in earlier.hits], args
+        assert again.total == earlier.total > 0, args
