@@ -578,7 +578,7 @@ class PostgresEngine(WhooshEngine):
 
     def _build(self, conn, documents: Iterable[tuple[str, dict | None]],
                words: list[str]) -> int:
-        """``search_build`` filled, indexed and analysed (committed, not yet live)."""
+        """``search_build`` filled and indexed (committed, not yet live)."""
         count = 0
         df: Counter = Counter()
         totals = dict.fromkeys(TEXT_FIELDS, 0.0)
