@@ -28,6 +28,7 @@ Each size runs in its own process (so ``ru_maxrss`` is per size) unless ``--in-p
 Figures only, no assertions.
 
     python benchmarks/speed.py [--sizes 1000,10000] [--queries 200] [--profile]
+    python benchmarks/speed.py --backend postgres --sizes 100000,1000000   # = speed_pg.py
 """
 
 from __future__ import annotations
@@ -583,7 +584,22 @@ def print_summary(results: list[dict]) -> None:
 
 
 def main() -> None:
+    chooser = argparse.ArgumentParser(add_help=False)
+    chooser.add_argument("--backend", choices=("whoosh", "postgres"), default="whoosh")
+    chosen, rest = chooser.parse_known_args()
+    if chosen.backend == "postgres":
+        # issue 12: the PostgreSQL backend's figures (COPY import, 100k and 1M listings) have
+        # their own options (--pg-url, --replicate, --cold, ...): see speed_pg.py.
+        import speed_pg
+
+        sys.argv = [str(Path(__file__).with_name("speed_pg.py")), *rest]
+        speed_pg.main()
+        return
+    sys.argv = [sys.argv[0], *rest]
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=("whoosh",), default="whoosh",
+                        help="whoosh (this script) or postgres (benchmarks/speed_pg.py, "
+                             "with its options)")
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=42)
