@@ -72,15 +72,19 @@ class Registered:
     #: At most one job of this name runs at a time, on all nodes together (the reminders:
     #: two runs at once would both see "not yet sent" and send twice).
     exclusive: bool = False
+    #: Whether a periodic job has anything to do in this installation (None: always), so
+    #: e.g. warming PostgreSQL's search tables adds no hourly rows to a SQLite installation.
+    applies: Callable[[Settings, Database], bool] | None = None
 
 
 registry: dict[str, Registered] = {}
 
 
 def register(name: str, handler: Handler, *, every: timedelta | None = None,
-             description: str = "", exclusive: bool = False) -> None:
+             description: str = "", exclusive: bool = False,
+             applies: Callable[[Settings, Database], bool] | None = None) -> None:
     """Make ``handler`` the code that runs jobs called ``name`` (last registration wins)."""
-    registry[name] = Registered(name, handler, every, description, exclusive)
+    registry[name] = Registered(name, handler, every, description, exclusive, applies)
 
 
 def job(name: str, *, every: timedelta | None = None, description: str = "",
@@ -221,12 +225,17 @@ def run_one(db: Database, settings: Settings, owner: str | None = None,
     return row
 
 
-def enqueue_periodic(db: Database, now: datetime | None = None) -> list[int]:
-    """Enqueue each periodic job once for the current period (safe on every node at once)."""
+def enqueue_periodic(db: Database, now: datetime | None = None,
+                     settings: Settings | None = None) -> list[int]:
+    """Enqueue each periodic job once for the current period (safe on every node at once);
+    with ``settings``, only those that apply to this installation."""
     now = now or utcnow()
     made = []
     for entry in registry.values():
         if entry.every is None:
+            continue
+        if settings is not None and entry.applies is not None \
+                and not entry.applies(settings, db):
             continue
         period = int(now.timestamp() // entry.every.total_seconds())
         job_id = enqueue(db, entry.name, {"period": period},
@@ -246,7 +255,7 @@ def work(db: Database, settings: Settings, *, once: bool = False,
     next_periodic = 0.0
     while stop is None or not stop.is_set():
         if periodic and time.monotonic() >= next_periodic:
-            enqueue_periodic(db)  # cheap, but a write: once a minute is plenty
+            enqueue_periodic(db, settings=settings)  # a write: once a minute is plenty
             next_periodic = time.monotonic() + 60
         ran = run_one(db, settings, owner)
         if ran is not None:
@@ -343,14 +352,17 @@ def _analytics_purge(context: JobContext) -> None:
           int(getattr(context.settings, "analytics_retention_months", 24)))
 
 
+def _search_warm_applies(settings: Settings, db: Database) -> bool:
+    return (settings.search_backend == "postgres" and settings.search_warm
+            and db.dialect == "postgresql")
+
+
 def _search_warm(context: JobContext) -> None:
     """Read the PostgreSQL search tables into memory once per start of the database server
     (``search/pg_warm.py``). ``serve`` queues it at start; it also comes round hourly, so a
     PostgreSQL restart under running web nodes is warmed too. Nothing to do for Whoosh, nor
     when a warm-up (or a check) already finished since the server started."""
-    settings = context.settings
-    if (settings.search_backend != "postgres" or not settings.search_warm
-            or context.db.dialect != "postgresql"):
+    if not _search_warm_applies(context.settings, context.db):
         return
     from .search.pg_warm import postgres_started, warm_database
 
@@ -372,6 +384,7 @@ register("reminders", _reminders, every=timedelta(days=1), exclusive=True,
          description="herinneringen aan aanbieders (zoals sociale-kaart remind)")
 register("embeddings", _embeddings, description="ontbrekende embeddings berekenen")
 register("search-warm", _search_warm, every=timedelta(hours=1), exclusive=True,
+         applies=_search_warm_applies,
          description="zoektabellen in het geheugen lezen na een start van PostgreSQL")
 register("analytics-purge", _analytics_purge, every=timedelta(days=1),
          description="oude zoekstatistieken verwijderen")

@@ -14,12 +14,14 @@ import pytest
 from click.testing import CliRunner
 from conftest import REFERENCE_DATE, SAMPLE_JSON
 from kit_postgres import start_cluster
+from sqlalchemy import select
 
 from sociale_kaart import create_app
 from sociale_kaart import jobs as queue
 from sociale_kaart.cli import main
 from sociale_kaart.cli_ops import queue_search_warm
 from sociale_kaart.config import load_settings
+from sociale_kaart.models import Job
 from sociale_kaart.search.pg_warm import ORDER, search_relations, warm_search_tables
 
 HOT_RELATIONS = ("match_words", "match", "term")
@@ -185,6 +187,11 @@ def test_whoosh_needs_no_warming(tmp_path, monkeypatch):
     assert queue.enqueue(db, "search-warm") is not None
     assert queue.work(db, settings, once=True, periodic=False) == 1
     assert queue.counts(db) == {"queued": 0, "running": 0, "done": 1, "failed": 0}
+    # The hourly round has nothing to do here, so it adds no rows either.
+    made = queue.enqueue_periodic(db, settings=settings)
+    with db.session() as session:
+        names = set(session.scalars(select(Job.name).where(Job.id.in_(made))))
+    assert names and "search-warm" not in names
     db.dispose()
 
 
