@@ -366,12 +366,7 @@ def _search_warm(context: JobContext) -> None:
         return
     from .search.pg_warm import postgres_started, warm_database
 
-    raw = context.db.engine.raw_connection()
-    try:
-        started = postgres_started(raw.driver_connection)
-        raw.driver_connection.rollback()
-    finally:
-        raw.close()
+    started = postgres_started(context.db)
     with context.db.session() as session:
         done = session.scalar(select(func.count()).select_from(Job).where(
             Job.name == "search-warm", Job.status == "done", Job.finished_at >= started))

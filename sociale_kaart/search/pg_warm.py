@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -181,32 +183,35 @@ def warm_search_tables(conn, read_budget: int | None = None,
     return report
 
 
-def postgres_started(conn) -> datetime:
-    """When the PostgreSQL server started (UTC, naive, as the job table stores times)."""
-    started = conn.execute("SELECT pg_postmaster_start_time()").fetchone()[0]
-    return started.astimezone(UTC).replace(tzinfo=None)
-
-
-def warm_database(db, read_budget: int | None = None,
-                  buffer_budget: int | None = None) -> WarmReport:
-    """:func:`warm_search_tables` on a connection of the application's database."""
+@contextmanager
+def _connection(db) -> Iterator:
+    """A psycopg connection of the application's pool, rolled back and returned after use
+    (the job worker and the command have no search service to ask)."""
     raw = db.engine.raw_connection()
     try:
         conn = raw.driver_connection
         try:
-            return warm_search_tables(conn, read_budget, buffer_budget)
+            yield conn
         finally:
             conn.rollback()
     finally:
         raw.close()
 
 
+def postgres_started(db) -> datetime:
+    """When the PostgreSQL server started (UTC, naive, as the job table stores times)."""
+    with _connection(db) as conn:
+        started = conn.execute("SELECT pg_postmaster_start_time()").fetchone()[0]
+    return started.astimezone(UTC).replace(tzinfo=None)
+
+
+def warm_database(db, read_budget: int | None = None,
+                  buffer_budget: int | None = None) -> WarmReport:
+    """:func:`warm_search_tables` on a connection of the application's database."""
+    with _connection(db) as conn:
+        return warm_search_tables(conn, read_budget, buffer_budget)
+
+
 def server_start_key(db) -> str:
     """The job key of "warm the search tables once for this start of the server"."""
-    raw = db.engine.raw_connection()
-    try:
-        started = postgres_started(raw.driver_connection)
-        raw.driver_connection.rollback()
-    finally:
-        raw.close()
-    return f"search-warm:{started.isoformat()}"
+    return f"search-warm:{postgres_started(db).isoformat()}"
