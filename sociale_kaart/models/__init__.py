@@ -13,6 +13,7 @@ from .metadata import Metadata
 from .organization import Organization, OrganizationIdentifier
 from .professional import PROFESSIONAL_FIELDS, ServiceProfessional
 from .provenance import SOURCE_KINDS, ServiceSource
+from .rebuild import SearchRebuild, SearchRebuildChange
 from .reminder import Reminder
 from .report import REPORT_REASONS, Report
 from .schedule import Schedule
@@ -61,6 +62,8 @@ __all__ = [
     "Service",
     "ServiceArea",
     "ServiceAtLocation",
+    "SearchRebuild",
+    "SearchRebuildChange",
     "ServiceEmbedding",
     "SOURCE_KINDS",
     "ServiceSource",

@@ -22,6 +22,7 @@ from .fusion import FusionConfig
 from .index import IndexStore
 from .params import ParamError, SearchParams
 from .query import QueryPlanner, default_thesaurus
+from .rebuild_journal import RebuildJournal
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class SearchService:
         if settings.search_backend == "postgres":
             self.engine = pg_engine.with_semantic(self.semantic, self.engine.fusion)
         self._worker = None
+        self.journal = RebuildJournal(db)
         if self.semantic is not None:
             self.semantic.load()
         if follow_commits:
@@ -101,7 +103,20 @@ class SearchService:
             log.exception("could not update the search index for %d services", len(service_ids))
 
     def reindex(self, service_ids: Iterable[str]) -> int:
-        """Bring these services' documents up to date (or remove them)."""
+        """Bring these services' documents up to date (or remove them). A rebuild running
+        meanwhile (in any process) is told first, so it indexes them again once its new index
+        is live (``rebuild_journal``)."""
+        service_ids = set(service_ids)
+        try:
+            self.journal.note(service_ids)
+        except Exception:
+            # Without the note a rebuild running right now may swap in these listings' older
+            # text; never fail the write for it (the next change or rebuild repairs it).
+            log.exception("could not note %d changed services for a running rebuild",
+                          len(service_ids))
+        return self._reindex(service_ids)
+
+    def _reindex(self, service_ids: set[str]) -> int:
         session = self.db.Session()
         try:
             documents = list(documents_for(session, service_ids))
@@ -118,21 +133,38 @@ class SearchService:
         return written
 
     def rebuild(self) -> int:
-        """A fresh index from the database, built aside and swapped in."""
-        session = self.db.Session()
+        """A fresh index from the database, built aside and swapped in; then the listings
+        changed while it was built are indexed again (``rebuild_journal``)."""
+        rebuild_id = self.journal.begin()
         try:
-            vocabulary = listing_vocabulary(session)
-            documents = _closing_when_read(session, documents_for(session))
-            hashes: list[tuple[str, str | None]] = []
+            session = self.db.Session()
+            try:
+                vocabulary = listing_vocabulary(session)
+                documents = _closing_when_read(session, documents_for(session))
+                hashes: list[tuple[str, str | None]] = []
+                if self.semantic is not None:
+                    documents = self.semantic.observe(documents, hashes)
+                count = self.engine.rebuild(documents, vocabulary)
+            finally:
+                session.close()
             if self.semantic is not None:
-                documents = self.semantic.observe(documents, hashes)
-            count = self.engine.rebuild(documents, vocabulary)
+                # Existing vectors are kept: only texts never embedded before wait for the
+                # model.
+                self.semantic.sync(hashes, complete=True)
+            self._catch_up(rebuild_id)
         finally:
-            session.close()
-        if self.semantic is not None:
-            # Existing vectors are kept: only texts never embedded before wait for the model.
-            self.semantic.sync(hashes, complete=True)
+            self.journal.end(rebuild_id)
         return count
+
+    def _catch_up(self, rebuild_id: int) -> int:
+        """Index again what was changed while the rebuild ran, now that its index is live.
+        Notes made after this point belong to writes that reach the new index themselves."""
+        done = 0
+        for service_ids in self.journal.take(rebuild_id, self.journal.last_note(rebuild_id)):
+            done += self._reindex(service_ids)
+        if done:
+            log.info("rebuild: %d services changed during the rebuild indexed again", done)
+        return done
 
     def ensure_index(self) -> None:
         """Build the index when it is missing or made by an older schema version."""
