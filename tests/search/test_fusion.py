@@ -46,6 +46,14 @@ CASES = [
     ("the same stray match wins for a Dutch query (full lexical weight)",
      [5.0, 0, 0, 0], [1, 0, 0, 0], [0.70, 0.92, NAN, NAN], [1, 1, 1, 1], True, False,
      [0, 1], {0, 1}),
+    # floor = max(0.80, 0.89 - 0.05) = 0.84; entry on meaning alone: at least 0.89 - 0.02
+    ("meaning alone admits only listings very close to the best (3 stays out); a match by "
+     "the words still gains from a similarity below that line (0 above 1)",
+     [2.0, 2.0, 0, 0], [1, 1, 0, 0], [0.86, 0.80, 0.89, 0.86], [1, 1, 1, 1], True, False,
+     [0, 1, 2], {0, 1, 2}),
+    ("another language: the entry margin is a little wider (0.03)",
+     [0, 0, 0, 0], [0, 0, 0, 0], [0.95, 0.925, 0.915, 0.90], [1, 1, 1, 1], True, True,
+     [0, 1], {0, 1}),
 ]
 
 
