@@ -309,6 +309,49 @@ class _Folded:
     filtered: str | None
 
 
+@dataclass
+class _TextAsk:
+    """A text search as ``PostgresEngine.search`` worked it out, for ``_text_search``:
+    ``everything``, the WHERE of the rules and filters; ``text``, the words' condition;
+    ``related``, the related needs' condition (None: none); ``related_broad``: those are read
+    in table order; ``place``: a place filter applies; ``single_type``: the only filter an
+    index serves is one type; ``near_unindexed``: ``everything`` with the "near" filter
+    tested row by row, if there is one (``_near_unindexed``, ``_near_row_by_row``);
+    ``folded``: the type and category filters as lexemes, for the statements that go through
+    the words' GIN index; ``in_order_share``: about the share of the listings read in order
+    that pass the filters (``candidates_in_order``'s ``passing``)."""
+
+    everything: str
+    text: str
+    related: str | None
+    plan: QueryPlan
+    params: SearchParams
+    focus: Place | None
+    stats: IndexStats
+    stored: dict[str, dict]
+    query_vector: np.ndarray | None = None
+    detection: Detection | None = None
+    related_broad: bool = False
+    place: bool = False
+    single_type: bool = False
+    near_unindexed: str | None = None
+    folded: _Folded | None = None
+    in_order_share: float = 1.0
+
+
+@dataclass
+class _Candidates:
+    """The listings a text search scores (``_details_sql`` rows) and, when only the best
+    were fetched (``limited``), PostgreSQL's counts: of the words' matches, of those or the
+    related needs, and whether the counts are estimates."""
+
+    rows: list
+    limited: bool
+    matched_total: int = 0
+    all_total: int = 0
+    estimated: bool = False
+
+
 #: A lexeme longer than this is not one of a listing's (PostgreSQL allows 2,047 bytes): such a
 #: filter value is tested on its column instead (``_filter_words``).
 FILTER_LEXEME_BYTES = 1000
@@ -882,11 +925,12 @@ class PostgresEngine(WhooshEngine):
             adjusted: dict[str, float] = {}
             page_ids = [sid for sid, _ in ordered]
         else:
+            ask = _TextAsk(everything, text, related, plan, params, focus, stats, stored,
+                           query_vector, detection, related_broad,
+                           bool(PLACE_FILTERS & set(filters)), single_type,
+                           self._near_unindexed(base, filters), folded, in_order_share)
             (total, page_ids, scores_of, adjusted, text_where, why_words,
-             total_estimated) = self._text_search(
-                conn, sql, everything, text, related, plan, params, focus, stats, stored,
-                query_vector, detection, related_broad, bool(PLACE_FILTERS & set(filters)),
-                single_type, self._near_unindexed(base, filters), folded, in_order_share)
+             total_estimated) = self._text_search(conn, sql, ask)
             facet_where = f"{base} AND {text_where}"  # text_where is one term
             if total == 0 and text != "false" and not filters and params.q.strip():
                 total, page_ids, scores_of = self._dutch_fallback(conn, params, everything,
@@ -1139,180 +1183,208 @@ class PostgresEngine(WhooshEngine):
             return conn.execute(statement, args).fetchall()
 
     # -- text ------------------------------------------------------------------------------
-    def _text_search(self, conn, sql: _Sql, everything: str, text: str, related: str | None,
-                     plan: QueryPlan, params: SearchParams, focus: Place | None,
-                     stats: IndexStats, stored: dict[str, dict], query_vector=None,
-                     detection=None, related_broad: bool = False, place: bool = False,
-                     single_type: bool = False, near_unindexed: str | None = None,
-                     folded: _Folded | None = None, in_order_share: float = 1.0):
+    def _text_search(self, conn, sql: _Sql, ask: _TextAsk):
         """Text matches: PostgreSQL counts them and sends the best PRERANK_LIMIT by the
-        pre-rank (``pg_scoring.prerank_items``); the application scores those exactly.
-        ``single_type``: the only filter an index serves is one type. ``near_unindexed``:
-        ``everything`` with the "near" filter tested row by row, if there is one
-        (``_near_unindexed``, ``_near_row_by_row``). ``folded``: the type and category
-        filters as lexemes, for the statements that go through the words' GIN index.
-        ``in_order_share``: about the share of the listings read in order that pass the
-        filters (``candidates_in_order``'s ``passing``)."""
-        lexemes = self._lexemes(plan)
-        df = self._terms.df(conn, stats.generation, lexemes)
-        items = prerank_items(plan, df, stats.docs)
-        broad = is_broad(items, stats.docs, df)
+        pre-rank (``pg_scoring.prerank_items``); the application scores those exactly
+        (``_rank_candidates``). With the semantic signal on a small index every listing the
+        filters allow is compared instead (``_every_candidate``)."""
+        lexemes = self._lexemes(ask.plan)
+        df = self._terms.df(conn, ask.stats.generation, lexemes)
+        items = prerank_items(ask.plan, df, ask.stats.docs)
+        broad = is_broad(items, ask.stats.docs, df)
+        text = ask.text
         if broad:
             # Counting and the facet sample read the table in order and stop early, instead
             # of building the GIN bitmap of (nearly) every listing: the same test, written
             # so that the GIN index does not apply (other filters' indexes still do).
             text = f"coalesce({text}, false)"
-            sql.index_order = single_type
+            sql.index_order = ask.single_type
         elif text != "false":
             # The same listings, one GIN bitmap per alternative (``any_alternative``): the
             # count and the facet sample build it too.
             text = any_alternative(absorbed(item for item, _, _ in items), sql.arg)
-        if not broad and not related_broad:
+        if not broad and not ask.related_broad:
             # The GIN bitmap is built whole: a short first pass would build it twice. (With a
             # related need read in table order, the words OR that need is read in order too.)
             sql.probe = False
-        extra_cols = f", {related}" if related is not None else ", false"
-        if params.sort == "distance" and focus is not None:
-            municipality = sql.arg(focus.municipality or "")
+        details = self._details_sql(sql, ask, lexemes)
+        if ask.query_vector is None or ask.stats.docs > SEMANTIC_ALL_LIMIT:
+            found = self._best_candidates(conn, sql, ask, text, items, df, broad, details)
+        else:
+            found = self._every_candidate(conn, sql, ask, items, details)
+        return self._rank_candidates(conn, sql, ask, text, found, df)
+
+    def _details_sql(self, sql: _Sql, ask: _TextAsk, lexemes: list[str]) -> str:
+        """What the application scores a candidate with, for the listings in ``top``
+        (service_id, pre): name, course start, field lengths, the query's lexemes with their
+        frequencies, whether it is a related need, and for sorting by distance its points."""
+        extra_cols = f", {ask.related}" if ask.related is not None else ", false"
+        if ask.params.sort == "distance" and ask.focus is not None:
+            municipality = sql.arg(ask.focus.municipality or "")
             extra_cols += (f", meta->'points', "
                           f"(NOT has_point AND areas @> ARRAY[{municipality}]::text[])")
-        wanted = max(PRERANK_LIMIT, params.page * params.per_page)
         lex_arg = sql.arg(lexemes)
-        details = ("SELECT service_id, folded_name, course_start, "
-                   + ", ".join(f"len_{f}" for f in TEXT_FIELDS)
-                   + f", ts_filter(setweight(tokens, 'A', {lex_arg}::text[]), '{{a}}')::text"
-                   f"{extra_cols}, top.pre FROM top JOIN {LIVE}.document USING (service_id)")
-        limit = True
-        estimated = False
-        counted = related_ranked = None
-        # With the semantic signal on a small index every allowed listing is compared;
-        # otherwise the work is bounded (candidates, pre-rank, count).
-        bounded = query_vector is None or stats.docs > SEMANTIC_ALL_LIMIT
-        if bounded:
-            prerank = self._prerank_sql(sql, items, focus, wanted)
-            if related is not None:
-                # The best listings of the related needs by the same pre-rank: the same for
-                # every round of candidates below, found once, beside them.
-                related_where = f"{everything} AND {related}"
-                if folded is not None and folded.related is not None:
-                    related_where = f"{folded.everything} AND {folded.related}"
-                statement = (f"WITH ids AS MATERIALIZED (SELECT {PRERANK_COLUMNS} "
-                             f"FROM {LIVE}.match WHERE {related_where} "
-                             f"LIMIT {wanted}), "
-                             f"top AS ({prerank}) SELECT service_id, pre FROM top")
-                forked = sql.fork()
-                if related_broad and not place:  # (in a place: through the place's index)
-                    related_ranked = self._aside(
-                        conn, lambda c: self._in_table_order(c, statement, forked.args))
-                else:
-                    related_ranked = self._aside(
-                        conn, lambda c: c.execute(statement, forked.args).fetchall())
-            # The count does not depend on the candidates: it runs beside them.
-            count_where, count_text, count_related = everything, text, related
-            if folded is not None and not broad and (related is None
-                                                     or folded.related is not None):
-                count_where, count_related = folded.everything, folded.related
-                count_text = any_alternative(absorbed(item for item, _, _ in items), sql.arg,
-                                             folded.within)
-            elif folded is not None and broad and folded.filtered is not None \
-                    and not sql.index_order:
-                count_where = folded.filtered
-            counting = sql.fork()
-            if related is None:
-                counted = self._aside(conn, lambda c: self._count(
-                    c, counting, f"{count_where} AND {count_text}"))
-            else:  # both counts in one scan
-                counted = self._aside(conn, lambda c: self._count(
-                    c, counting, f"{count_where} AND ({count_text} OR {count_related})",
-                    part=count_text))
-            if sql.facets_beside is not None:  # the facets of the expected matches
-                sql.facets_beside(text if related is None else f"({text} OR {related})")
-        if not bounded:
-            # Meaning may bring in any listing the filters allow: compare them all.
-            limit = False
-            prerank = self._prerank_sql(sql, items, focus, None)
+        return ("SELECT service_id, folded_name, course_start, "
+                + ", ".join(f"len_{f}" for f in TEXT_FIELDS)
+                + f", ts_filter(setweight(tokens, 'A', {lex_arg}::text[]), '{{a}}')::text"
+                f"{extra_cols}, top.pre FROM top JOIN {LIVE}.document USING (service_id)")
+
+    @staticmethod
+    def _wanted(params: SearchParams) -> int:
+        return max(PRERANK_LIMIT, params.page * params.per_page)
+
+    def _every_candidate(self, conn, sql: _Sql, ask: _TextAsk, items,
+                         details: str) -> _Candidates:
+        """Meaning may bring in any listing the filters allow: compare them all (a small
+        index with the semantic signal on)."""
+        prerank = self._prerank_sql(sql, items, ask.focus, None)
+        rows = conn.execute(
+            f"WITH ids AS (SELECT {PRERANK_COLUMNS} FROM {LIVE}.match WHERE {ask.everything}), "
+            f"top AS ({prerank}) {details}", sql.args).fetchall()
+        return _Candidates(rows, limited=False)
+
+    def _best_candidates(self, conn, sql: _Sql, ask: _TextAsk, text: str, items, df,
+                         broad: bool, details: str) -> _Candidates:
+        """The best listings by the pre-rank, found in rounds of candidates (at most
+        CANDIDATE_BUDGET each), with the count (and the related needs' best listings)
+        beside them on other connections."""
+        folded, related, everything = ask.folded, ask.related, ask.everything
+        wanted = self._wanted(ask.params)
+        prerank = self._prerank_sql(sql, items, ask.focus, wanted)
+        related_ranked = None
+        if related is not None:
+            # The best listings of the related needs by the same pre-rank: the same for
+            # every round of candidates below, found once, beside them.
+            related_where = f"{everything} AND {related}"
+            if folded is not None and folded.related is not None:
+                related_where = f"{folded.everything} AND {folded.related}"
+            statement = (f"WITH ids AS MATERIALIZED (SELECT {PRERANK_COLUMNS} "
+                         f"FROM {LIVE}.match WHERE {related_where} "
+                         f"LIMIT {wanted}), "
+                         f"top AS ({prerank}) SELECT service_id, pre FROM top")
+            forked = sql.fork()
+            if ask.related_broad and not ask.place:  # (in a place: through the place's index)
+                related_ranked = self._aside(
+                    conn, lambda c: self._in_table_order(c, statement, forked.args))
+            else:
+                related_ranked = self._aside(
+                    conn, lambda c: c.execute(statement, forked.args).fetchall())
+        counted = self._count_beside(conn, sql, ask, text, items, broad)
+        if sql.facets_beside is not None:  # the facets of the expected matches
+            sql.facets_beside(text if related is None else f"({text} OR {related})")
+        rows = text_rows = self._candidate_rounds(conn, sql, ask, text, items, df, broad,
+                                                  prerank, details, counted,
+                                                  collect_only=related_ranked is not None)
+        if related_ranked is not None:
+            # Asked for only now: the related needs' statement runs beside the rounds
+            # (it took 50-60 ms at a million listings with a common type), not before
+            # the second round on this connection.
+            best = _best_rows(text_rows, related_ranked(), wanted)
+            chosen_ids = sql.arg([row[0] for row in best])
+            chosen_pre = sql.arg([row[1] for row in best])
             rows = conn.execute(
-                f"WITH ids AS (SELECT {PRERANK_COLUMNS} FROM {LIVE}.match WHERE {everything}), "
-                f"top AS ({prerank}) {details}", sql.args).fetchall()
-            matched_total = all_total = 0
+                f"WITH top AS (SELECT * FROM unnest({chosen_ids}::text[], "
+                f"{chosen_pre}::float8[]) t(service_id, pre)) {details}",
+                sql.args).fetchall()
+        if related is None:
+            matched_total, estimated = counted()
+            return _Candidates(rows, True, matched_total, matched_total, estimated)
+        all_total, estimated, matched_total = counted()
+        return _Candidates(rows, True, matched_total, all_total, estimated)
+
+    def _count_beside(self, conn, sql: _Sql, ask: _TextAsk, text: str, items, broad: bool):
+        """The count of the matches (and with related needs, of both): it does not depend on
+        the candidates, so it runs beside them; returns how to wait for it."""
+        folded, related = ask.folded, ask.related
+        count_where, count_text, count_related = ask.everything, text, related
+        if folded is not None and not broad and (related is None
+                                                 or folded.related is not None):
+            count_where, count_related = folded.everything, folded.related
+            count_text = any_alternative(absorbed(item for item, _, _ in items), sql.arg,
+                                         folded.within)
+        elif folded is not None and broad and folded.filtered is not None \
+                and not sql.index_order:
+            count_where = folded.filtered
+        counting = sql.fork()
+        if related is None:
+            return self._aside(conn, lambda c: self._count(
+                c, counting, f"{count_where} AND {count_text}"))
+        return self._aside(conn, lambda c: self._count(  # both counts in one scan
+            c, counting, f"{count_where} AND ({count_text} OR {count_related})",
+            part=count_text))
+
+    def _candidate_rounds(self, conn, sql: _Sql, ask: _TextAsk, text: str, items, df,
+                          broad: bool, prerank: str, details: str, counted,
+                          collect_only: bool) -> list:
+        """Candidates: the listings with the strongest alternatives (at most
+        CANDIDATE_BUDGET); when those are too few (narrow filters), any alternative. Returns
+        the best ``wanted`` rows by the pre-rank: with their details, or only (service_id,
+        pre) when ``collect_only`` (the related needs' best are merged in afterwards)."""
+        folded, stats, params = ask.folded, ask.stats, ask.params
+        wanted = self._wanted(params)
+        essential = essential_items(items, CANDIDATE_BUDGET)
+        # What no listing has finds nothing: no further round for it alone.
+        matchable = [item for item in items if item[2] > 0] or essential
+        middle = essential_items(items, MIDDLE_BUDGET)
+        rounds = [essential, matchable]
+        if len(essential) < len(middle) < len(matchable):
+            rounds.insert(1, middle)
         else:
-            # Candidates: the listings with the strongest alternatives (at most
-            # CANDIDATE_BUDGET); when those are too few (narrow filters), any alternative.
-            essential = essential_items(items, CANDIDATE_BUDGET)
-            # What no listing has finds nothing: no further round for it alone.
-            matchable = [item for item in items if item[2] > 0] or essential
-            middle = essential_items(items, MIDDLE_BUDGET)
-            rounds = [essential, matchable]
-            if len(essential) < len(middle) < len(matchable):
-                rounds.insert(1, middle)
-            else:
-                middle = None
-            rows, text_rows = [], []
-            for chosen in rounds:
-                found = any_alternative(absorbed(i for i, _, _ in chosen), sql.arg,
-                                        folded.within if folded is not None else None)
-                where, unindexed = everything, near_unindexed
-                if folded is not None:
-                    where, unindexed = folded.everything, folded.near_unindexed
-                if chosen is matchable and broad and candidates_in_order(
-                        matchable, stats.docs, df, CANDIDATE_BUDGET, in_order_share):
-                    # Words so common that reading listings in order (or those the filters'
-                    # indexes pick) finds the candidates sooner than a GIN bitmap of them all.
-                    found, where = text, everything
-                    if folded is not None and folded.filtered is not None \
-                            and not sql.index_order:
-                        where = folded.filtered
-                if (found is not text and unindexed is not None
-                        and self._near_row_by_row(params, stats.docs, chosen)):
-                    where = unindexed
-                if text_rows:  # the earlier rounds' candidates: kept, not fetched again
-                    where += (f" AND service_id <> ALL("
-                              f"{sql.arg([row[0] for row in text_rows])}::text[])")
-                budget = CANDIDATE_BUDGET
-                if chosen is matchable and (middle is not None or found is text):
-                    # After the middle round only weak alternatives are left (common words in
-                    # low-boost fields): their listings just fill up the pre-rank, the first
-                    # ones met. (Taking the best of 2,000 cost 70 ms near a place and no
-                    # agreement with the exhaustive ranking: 0.74 either way.) So do listings
-                    # read in order: the first ones met of words so common that reading in
-                    # order pays (within 25 km of a place: 80 -> 20 ms; the same agreement,
-                    # 0.59 and 0.52 on two mixes at a million listings).
-                    budget = wanted - len(text_rows)
-                ids = (f"SELECT {PRERANK_COLUMNS} FROM {LIVE}.match WHERE {where} AND "
-                       f"{found} LIMIT {budget}")
-                in_index_order = found is text and sql.index_order
-                if related_ranked is None:
-                    more = self._in_index_order(
-                        conn, f"WITH ids AS MATERIALIZED ({ids}), top AS ({prerank}) "
-                        f"{details}", sql.args, in_index_order)
-                    rows = text_rows = _best_rows(text_rows, more, wanted)
-                else:  # the best of both lists (after the rounds); their details once, below
-                    text_rows = _best_rows(text_rows, self._in_index_order(
-                        conn, f"WITH ids AS MATERIALIZED ({ids}), top AS ({prerank}) "
-                        "SELECT service_id, pre FROM top", sql.args, in_index_order), wanted)
-                # Only the words' candidates count: the related needs' first listings (in
-                # table order) do not stand for the text matches another round would find,
-                # which outrank every listing without a word.
-                if len(text_rows) >= wanted or len(chosen) >= len(matchable):
-                    break
-                if counted.finished() and self._all_found(counted(), related, text_rows):
-                    break
-            if related_ranked is not None:
-                # Asked for only now: the related needs' statement runs beside the rounds
-                # (it took 50-60 ms at a million listings with a common type), not before
-                # the second round on this connection.
-                best = _best_rows(text_rows, related_ranked(), wanted)
-                chosen_ids = sql.arg([row[0] for row in best])
-                chosen_pre = sql.arg([row[1] for row in best])
-                rows = conn.execute(
-                    f"WITH top AS (SELECT * FROM unnest({chosen_ids}::text[], "
-                    f"{chosen_pre}::float8[]) t(service_id, pre)) {details}",
-                    sql.args).fetchall()
-            if related is None:
-                matched_total, estimated = counted()
-                all_total = matched_total
-            else:
-                all_total, estimated, matched_total = counted()
+            middle = None
+        text_rows: list = []
+        for chosen in rounds:
+            found = any_alternative(absorbed(i for i, _, _ in chosen), sql.arg,
+                                    folded.within if folded is not None else None)
+            where, unindexed = ask.everything, ask.near_unindexed
+            if folded is not None:
+                where, unindexed = folded.everything, folded.near_unindexed
+            if chosen is matchable and broad and candidates_in_order(
+                    matchable, stats.docs, df, CANDIDATE_BUDGET, ask.in_order_share):
+                # Words so common that reading listings in order (or those the filters'
+                # indexes pick) finds the candidates sooner than a GIN bitmap of them all.
+                found, where = text, ask.everything
+                if folded is not None and folded.filtered is not None \
+                        and not sql.index_order:
+                    where = folded.filtered
+            if (found is not text and unindexed is not None
+                    and self._near_row_by_row(params, stats.docs, chosen)):
+                where = unindexed
+            if text_rows:  # the earlier rounds' candidates: kept, not fetched again
+                where += (f" AND service_id <> ALL("
+                          f"{sql.arg([row[0] for row in text_rows])}::text[])")
+            budget = CANDIDATE_BUDGET
+            if chosen is matchable and (middle is not None or found is text):
+                # After the middle round only weak alternatives are left (common words in
+                # low-boost fields): their listings just fill up the pre-rank, the first
+                # ones met. (Taking the best of 2,000 cost 70 ms near a place and no
+                # agreement with the exhaustive ranking: 0.74 either way.) So do listings
+                # read in order: the first ones met of words so common that reading in
+                # order pays (within 25 km of a place: 80 -> 20 ms; the same agreement,
+                # 0.59 and 0.52 on two mixes at a million listings).
+                budget = wanted - len(text_rows)
+            ids = (f"SELECT {PRERANK_COLUMNS} FROM {LIVE}.match WHERE {where} AND "
+                   f"{found} LIMIT {budget}")
+            in_index_order = found is text and sql.index_order
+            selected = "SELECT service_id, pre FROM top" if collect_only else details
+            more = self._in_index_order(
+                conn, f"WITH ids AS MATERIALIZED ({ids}), top AS ({prerank}) {selected}",
+                sql.args, in_index_order)
+            text_rows = _best_rows(text_rows, more, wanted)
+            # Only the words' candidates count: the related needs' first listings (in
+            # table order) do not stand for the text matches another round would find,
+            # which outrank every listing without a word.
+            if len(text_rows) >= wanted or len(chosen) >= len(matchable):
+                break
+            if counted.finished() and self._all_found(counted(), ask.related, text_rows):
+                break
+        return text_rows
+
+    def _rank_candidates(self, conn, sql: _Sql, ask: _TextAsk, text: str,
+                         found: _Candidates, df):
+        """Score the candidates exactly (BM25F as the Whoosh index), add the related needs
+        and the semantic signal, re-rank the best, sort and cut the page."""
+        plan, params, focus, related = ask.plan, ask.params, ask.focus, ask.related
+        rows = found.rows
         # The Whoosh index numbers documents by service id (a rebuild adds them in that order);
         # equal scores keep that order here too.
         rows.sort(key=lambda r: r[0])
@@ -1325,7 +1397,7 @@ class PostgresEngine(WhooshEngine):
                 tfs.append(tf)
         lengths = {field: np.array([r[3 + k] for r in rows], dtype=np.float32)
                    for k, field in enumerate(TEXT_FIELDS)}
-        scorer = CandidateScorer(postings, lengths, stats, df)
+        scorer = CandidateScorer(postings, lengths, ask.stats, df)
         scores = np.zeros(n, dtype=np.float32)
         coverage = self._score(scorer, plan, scores)
         if plan.language is not None:
@@ -1334,11 +1406,11 @@ class PostgresEngine(WhooshEngine):
         any_text = bool(text_mask.any())
         if related is not None:
             # Related needs follow the text matches (only when the words matched anything).
-            if not any_text and not limit:
+            if not any_text and not found.limited:
                 any_text = conn.execute(
                     f"SELECT EXISTS (SELECT 1 FROM {LIVE}.match WHERE {text})",
                     sql.args).fetchone()[0]
-            any_text = any_text or matched_total > 0
+            any_text = any_text or found.matched_total > 0
             if any_text:
                 floor = float(scores[text_mask].min()) * RELATED_SCORE if text_mask.any() \
                     else 0.0
@@ -1346,10 +1418,10 @@ class PostgresEngine(WhooshEngine):
                 scores[extra] = floor
                 text_mask = text_mask | extra
         text_where = text if related is None or not any_text else f"({text} OR {related})"
-        if query_vector is not None and n:
+        if ask.query_vector is not None and n:
             fused = fuse(scores, text_mask, self.semantic.similarities(
-                [r[0] for r in rows], object(), query_vector), np.ones(n, dtype=bool),
-                trusted=detection.lang is not None, foreign=detection.is_foreign,
+                [r[0] for r in rows], object(), ask.query_vector), np.ones(n, dtype=bool),
+                trusted=ask.detection.lang is not None, foreign=ask.detection.is_foreign,
                 config=self.fusion)
             scores, text_mask = fused.scores, fused.mask
             entered = [rows[i][0] for i in np.nonzero(fused.semantic_only)[0]]
@@ -1361,7 +1433,7 @@ class PostgresEngine(WhooshEngine):
         adjusted: dict[str, float] = {}
         if len(order):
             order, adjusted = self._rerank(conn, rows, order, scores, scorer, plan, params,
-                                           focus, coverage, stored)
+                                           focus, coverage, ask.stored)
         if params.sort == "name":
             order = sorted(order, key=lambda i: rows[i][1])
         elif params.sort == "distance" and focus is not None:
@@ -1380,9 +1452,10 @@ class PostgresEngine(WhooshEngine):
                 why_words[ids[i]] = [word for word, (_, docs) in
                                      zip(plan.group_words, groups, strict=False) if docs[i]]
         total = len(candidates)
-        if limit:  # only the best were fetched: the count comes from PostgreSQL
-            total = all_total if related is not None and any_text else matched_total
-        return total, page, scores_of, adjusted, text_where, why_words, estimated
+        if found.limited:  # only the best were fetched: the count comes from PostgreSQL
+            total = found.all_total if related is not None and any_text \
+                else found.matched_total
+        return total, page, scores_of, adjusted, text_where, why_words, found.estimated
 
     @staticmethod
     def _all_found(counted: tuple, related: str | None, text_rows: list) -> bool:
