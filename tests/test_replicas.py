@@ -169,3 +169,29 @@ def test_a_replica_failing_mid_request_sends_the_visitor_to_the_primary(tmp_path
     finally:
         replica.start()
     replica.wait_for_replay()
+
+
+def test_a_rebuild_is_noted_for_from_the_primary_even_in_replica_reads(tmp_path, servers):
+    """A process that re-indexes listings inside a request that may read the replica still
+    notes them for a rebuild that the (paused) replica does not know yet
+    (``search.rebuild_journal``): otherwise that rebuild would swap in their old text."""
+    from sociale_kaart.db import replica_reads
+    from sociale_kaart.search.rebuild_journal import RebuildJournal
+
+    primary, replica = servers
+    app = _app(tmp_path, servers)
+    journal = RebuildJournal(db_of(app))
+    replica.wait_for_replay()
+    replica.execute("SELECT pg_wal_replay_pause()", "kaart")
+    try:
+        rebuild_id = journal.begin()  # on the primary only, for now
+        reads = _reads_on(app)
+        with replica_reads(True):
+            assert journal.note(["a-listing"]) == 1
+        assert reads == []
+        assert [ids for ids in journal.take(rebuild_id, journal.last_note(rebuild_id))] \
+            == [{"a-listing"}]
+        journal.end(rebuild_id)
+    finally:
+        replica.execute("SELECT pg_wal_replay_resume()", "kaart")
+    db_of(app).dispose()

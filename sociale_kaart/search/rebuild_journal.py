@@ -27,7 +27,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, insert, select
 
-from ..db import Database
+from ..db import Database, replica_reads
 from ..models import SearchRebuild, SearchRebuildChange, utcnow
 
 #: A rebuild still registered after this long died without ending (a million listings on
@@ -58,7 +58,9 @@ class RebuildJournal:
         ids = sorted(set(service_ids))
         if not ids:
             return 0
-        with self.db.session() as session:
+        # From the primary even inside a request that may read a replica: a lagging replica
+        # would not yet show a rebuild that just started.
+        with replica_reads(False), self.db.session() as session:
             running = list(session.scalars(select(SearchRebuild.id).where(
                 SearchRebuild.started_at >= utcnow() - STALE_AFTER)))
             if not running:
