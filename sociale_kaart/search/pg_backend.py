@@ -278,6 +278,11 @@ def _switched(conn, setting: str, on: bool):
 #: Key of the session-level advisory lock held by a rebuild (one at a time uses
 #: ``search_build``; a second waits).
 REBUILD_LOCK = 0x5EA4C4
+#: The new search tables, vacuumed before the swap (``_vacuum_build``), in this order.
+BUILD_TABLES = ("document", "match", "term", "vocabulary", "stats")
+#: VACUUM passes at most, while a table's visibility map is incomplete, and the pause between.
+VACUUM_ROUNDS = 4
+VACUUM_RETRY_SECONDS = 0.2
 
 
 class PostgresSearchError(RuntimeError):
@@ -660,11 +665,28 @@ class PostgresEngine(WhooshEngine):
     @staticmethod
     def _vacuum_build(conn) -> None:
         """Visibility map, hint bits, frozen rows and statistics for the new tables, before
-        searches read them (see ``rebuild``)."""
+        searches read them (see ``rebuild``).
+
+        A page is marked all-visible only when no transaction anywhere in the cluster could
+        still be older than its rows; a snapshot held for a moment while VACUUM passes (an
+        autovacuum worker's ANALYZE of another table, a short transaction of another
+        process) leaves some pages unmarked, and autovacuum would rewrite them later. So the
+        tables whose visibility map is not complete are vacuumed again, a few times at most
+        (pages already marked are skipped, so a second round is cheap)."""
         conn.autocommit = True
         try:
-            conn.execute(f"VACUUM (FREEZE, ANALYZE) {BUILD}.document, {BUILD}.match, "
-                         f"{BUILD}.term, {BUILD}.vocabulary, {BUILD}.stats")
+            tables = ", ".join(f"{BUILD}.{name}" for name in BUILD_TABLES)
+            conn.execute(f"VACUUM (FREEZE, ANALYZE) {tables}")
+            for _ in range(VACUUM_ROUNDS - 1):
+                lagging = [row[0] for row in conn.execute(
+                    "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace "
+                    "AND relkind = 'r' AND relpages > 0 AND relallvisible < relpages "
+                    "ORDER BY relname", (BUILD,))]
+                if not lagging:
+                    break
+                time.sleep(VACUUM_RETRY_SECONDS)
+                conn.execute("VACUUM (FREEZE) "
+                             + ", ".join(f"{BUILD}.{name}" for name in lagging))
         finally:
             conn.autocommit = False
 

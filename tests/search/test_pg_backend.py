@@ -1240,3 +1240,47 @@ def test_a_rebuild_swaps_in_vacuumed_tables_and_two_rebuilds_take_turns(postgres
         again = _search(service, args)
         assert [h.id for h in again.hits] == [h.id for h in earlier.hits], args
         assert again.total == earlier.total > 0, args
+
+
+def test_a_snapshot_held_during_the_rebuilds_vacuum_only_delays_it(postgres_url,  # noqa: F811
+                                                                  tmp_path):
+    """A transaction elsewhere in the cluster that is older than the new tables (here held
+    on purpose; in life an autovacuum worker's ANALYZE or another process's short
+    transaction) keeps the first VACUUM from marking any page all-visible. The rebuild
+    vacuums again once it is gone, so the tables still go live with a complete visibility
+    map instead of being rewritten by autovacuum under the first searches."""
+    import threading
+
+    import psycopg
+
+    from sociale_kaart.search import pg_backend
+
+    service, db = _service(tmp_path / "a", database_url=postgres_url,
+                           search_backend="postgres")
+    import_paths(db, [SAMPLE_JSON], load_plugins=False)
+    holder = psycopg.connect(postgres_url.replace("+psycopg", ""))
+    holder.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    holder.execute("SELECT 1")  # its snapshot is now older than the rebuild's tables
+    built = pg_backend.PostgresEngine._build
+    released = threading.Event()
+
+    def build_then_release_soon(self, *args, **kwargs):
+        count = built(self, *args, **kwargs)
+        threading.Timer(0.3, lambda: (holder.rollback(), released.set())).start()
+        return count
+
+    pg_backend.PostgresEngine._build = build_then_release_soon
+    try:
+        service.rebuild()
+    finally:
+        pg_backend.PostgresEngine._build = built
+        released.wait(5)
+        holder.close()
+    with service.engine.connection() as conn:
+        pages = dict(conn.execute(
+            "SELECT relname, relallvisible = relpages AND relpages > 0 FROM pg_class "
+            "WHERE relnamespace = 'search'::regnamespace AND relname IN "
+            "('document', 'match', 'term')").fetchall())
+    assert pages == {"document": True, "match": True, "term": True}
+    assert released.is_set()
+    db.dispose()
